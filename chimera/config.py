@@ -1,0 +1,118 @@
+"""Typed view of ``params.yaml``.
+
+Every stage reads its knobs through :func:`load_params`, never from the raw YAML, so that a typo
+(``ingest.sourc``) or an out-of-range value (``snapshot_every: 0``) fails loudly with the key's dotted
+path instead of silently falling back to a default. Models mirror the file: one group per stage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_PARAMS = Path("params.yaml")
+
+
+class Strict(BaseModel):
+    """Base for every params group: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DemosParams(Strict):
+    dir: Path = Path("data/raw/demos")
+    place_property: str = Field("m_szLastPlaceName", min_length=1)
+
+
+class MatchSpec(Strict):
+    map: Literal["de_mirage", "de_inferno", "de_nuke"]
+    teams: tuple[str, str]
+
+    @model_validator(mode="after")
+    def _distinct_teams(self) -> MatchSpec:
+        if self.teams[0] == self.teams[1]:
+            raise ValueError(f"a match needs two different teams, got {self.teams[0]!r} twice")
+        return self
+
+
+class EconomyParams(Strict):
+    start_money: int = Field(800, ge=0)
+    max_money: int = Field(16000, gt=0)
+    overtime_money: int = Field(10000, ge=0)
+    win_reward: int = Field(3250, ge=0)
+    objective_win_reward: int = Field(3500, ge=0)
+    loss_bonus: tuple[int, ...] = Field((1400, 1900, 2400, 2900, 3400), min_length=1)
+    plant_reward: int = Field(300, ge=0)
+    defuse_reward: int = Field(300, ge=0)
+    t_planted_loss_bonus: int = Field(800, ge=0)
+
+
+class Reference(Strict):
+    value: float
+    tolerance: float = Field(gt=0)
+
+
+class SimParams(Strict):
+    seed: int = Field(ge=0)
+    matches: tuple[MatchSpec, ...] = Field(min_length=1)
+    max_rounds: int = Field(24, ge=2, le=60, multiple_of=2)
+    overtime_rounds: int = Field(6, ge=2, multiple_of=2)
+    max_overtimes: int = Field(2, ge=0)
+    freeze_time_s: float = Field(15, ge=0, le=60)
+    round_time_s: float = Field(115, gt=10, le=600)
+    bomb_timer_s: float = Field(40, gt=0, le=120)
+    round_restart_delay_s: float = Field(7, ge=0, le=30)
+    plant_time_s: float = Field(3.2, gt=0, le=10)
+    defuse_time_s: float = Field(10, gt=0, le=20)
+    defuse_kit_time_s: float = Field(5, gt=0, le=20)
+    step_ticks: int = Field(4, ge=1, le=32)
+    decision_noise: float = Field(0.35, gt=0, le=5)
+    economy: EconomyParams = EconomyParams()
+    reference: dict[str, Reference] = Field(default_factory=dict)
+
+
+class IngestParams(Strict):
+    source: Literal["sim", "demos"] = "sim"
+    snapshot_every: int = Field(8, ge=1, le=640)
+    demos: DemosParams = DemosParams()
+    sim: SimParams
+
+
+class Params(Strict):
+    ingest: IngestParams
+
+
+class ParamsError(ValueError):
+    """A params file that cannot be used, with every offending key spelled out."""
+
+
+def _describe(err: ValidationError, path: Path) -> str:
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"])
+        what = "unknown key (typo?)" if e["type"] == "extra_forbidden" else e["msg"]
+        lines.append(f"  {key}: {what}")
+    return f"{path}: invalid params\n" + "\n".join(lines)
+
+
+def parse_params(data: object, path: Path = DEFAULT_PARAMS) -> Params:
+    """Validate an already-loaded mapping; errors name the file and every bad key."""
+    try:
+        return Params.model_validate(data)
+    except ValidationError as err:
+        raise ParamsError(_describe(err, path)) from None
+
+
+def load_params(path: str | Path = DEFAULT_PARAMS) -> Params:
+    """Load and validate ``params.yaml`` (or another file with the same layout)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: params file not found") from None
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{path}: not valid YAML: {err}") from None
+    return parse_params(data, path)
