@@ -62,7 +62,8 @@ class Weapon:
         return self.slot == "grenade"
 
 
-def _gun(awpy: str, display: str, slot: Slot, category: Category, price: int, reward: int, side: BuySide) -> Weapon:
+def _gun(awpy: str, display: str, slot: Slot, category: Category, price: int, reward: int,
+         side: BuySide) -> Weapon:
     return Weapon(awpy, display, slot, category, price, reward, side)
 
 
@@ -196,7 +197,9 @@ BY_AWPY: dict[str, Weapon] = {w.awpy: w for w in WEAPONS}
 GRENADES: tuple[Weapon, ...] = tuple(w for w in WEAPONS if w.is_grenade)
 GUNS: tuple[Weapon, ...] = tuple(w for w in WEAPONS if w.is_gun)
 UTILITY_NAMES: tuple[str, ...] = tuple(dict.fromkeys(w.utility for w in GRENADES if w.utility))
-STATE_UTILITY_NAMES: tuple[str, ...] = tuple(dict.fromkeys(w.state_utility for w in GRENADES if w.state_utility))
+STATE_UTILITY_NAMES: tuple[str, ...] = tuple(
+    dict.fromkeys(w.state_utility for w in GRENADES if w.state_utility)
+)
 # awpy `grenades.type` -> the rows it can stand for ("molotov" covers both fire grenades).
 AWPY_GRENADE_TYPES: dict[str, tuple[Weapon, ...]] = {
     t: tuple(w for w in GRENADES if w.awpy_grenade_type == t)

@@ -139,19 +139,12 @@ class ParseResult:
         return self.output is not None
 
 
-# A real generation has at most a handful of brace-quote fragments before its object; capping
-# failed attempts keeps adversarial text (e.g. 100k of '{"') linear, because each failed
-# decode costs O(position) to build its error message.
+# Only a '{' followed by '"' or '}' is decoded, and a real generation has at most a handful of
+# those before its object; capping failed decodes keeps adversarial text (e.g. 100k of '{"')
+# linear, because each failed decode costs O(position) to build its error message.
 _MAX_FAILED_ATTEMPTS = 64
 _JSON_WHITESPACE = " \t\n\r"
-
-
-def _reject_constant(name: str) -> float:
-    """NaN / Infinity are not JSON; refusing them keeps `data` serialisable."""
-    raise ValueError(f"non-standard constant {name}")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder()
 
 
 def _could_open_object(text: str, start: int) -> bool:
@@ -181,7 +174,7 @@ def _find_object(text: str) -> tuple[dict[str, Any] | None, str | None]:
             obj, _ = _DECODER.raw_decode(text, start)
             return obj, None
         except json.JSONDecodeError as exc:
-            reached, reason = exc.pos, f"{exc.msg} at char {exc.pos}"
+            reached, reason = exc.pos, f"{exc.msg} (char {exc.pos})"
         except (ValueError, RecursionError) as exc:
             reached, reason = start, str(exc) or type(exc).__name__
         failures += 1
