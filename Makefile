@@ -8,6 +8,8 @@ PY     := $(VENV)/bin/python
 DVC    := $(VENV)/bin/dvc
 STAMP  := $(VENV)/.setup-done
 
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
 # Nothing may reach the network at run time, and identical CPU runs must not stall (STACK.md: threads).
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1

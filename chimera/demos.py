@@ -8,27 +8,16 @@ caller can skip it and go on with the others. ``Demo.ticks()`` accepts unknown p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import awpy
 import polars as pl
 
-from chimera.tables import AWPY_DATASETS, SCHEMAS, TICK_RATE, conform
+from chimera.tables import AWPY_DATASETS, SCHEMAS, TICK_RATE, MatchTables, conform
 
 
 class DemoError(RuntimeError):
     """A demo file that cannot be used; the message starts with the file's path."""
-
-
-@dataclass
-class MatchTables:
-    """One match as ``ingest`` writes it: awpy-schema tables plus a header dict."""
-
-    match_id: str
-    header: dict[str, Any]
-    tables: dict[str, pl.DataFrame] = field(default_factory=dict)
 
 
 def parse_demo(path: str | Path, snapshot_every: int, place_property: str) -> MatchTables:

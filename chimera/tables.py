@@ -16,7 +16,9 @@ schemas: sides, bomb events, grenade types, round-end reasons.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import polars as pl
 
@@ -243,6 +245,15 @@ ROUND_END_REASONS = {
     "target_saved": 12,
 }
 """``rounds.reason_name`` -> ``rounds.reason`` (CS2's RoundEndReason_t codes) for the ways a round ends."""
+
+
+@dataclass
+class MatchTables:
+    """One match as ``ingest`` writes it: awpy-schema tables plus a header dict (``header.json``)."""
+
+    match_id: str
+    header: dict[str, Any]
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)
 
 
 class SchemaError(ValueError):
