@@ -86,6 +86,7 @@ class MatchSimulator:
             entity_id=1 + 5 * team + index,
             aim=min(1.2, max(0.8, rng.gauss(1.0, 0.07))),
             aggression=rng.uniform(0.15, 0.85),
+            side=self.teams[team].side,
             money=self.params.economy.start_money,
         )
 

@@ -79,7 +79,7 @@ class RoundEngine:
         s, g, rng = self.state, self.graph, self.state.streams["team"]
         ts, cts = s.alive(T), s.alive(CT)
         eco = s.team_of(T).buy_type == "eco"
-        s.t_execute_tick = t + round(rng.uniform(4, 14) if eco else rng.uniform(20, 55)) * TICK_RATE
+        s.t_execute_tick = t + round((rng.uniform(4, 14) if eco else rng.uniform(25, 70)) * TICK_RATE)
         lurker = rng.choice(ts) if ts and rng.random() < 0.6 else None
         for p in ts:
             p.goal_site = "B" if (p is lurker) == (s.t_target == "A") else "A"
@@ -193,7 +193,7 @@ class RoundEngine:
             return min(known, key=lambda q: g.distance(p.place, q)) if known else (s.bomb_place or p.place)
         if p.side == T:
             site = p.goal_site or s.t_target
-            if t >= s.t_execute_tick or p.aggression > 0.7 or p.place == self._staging(site):
+            if t >= s.t_execute_tick or p.aggression > 0.8 or p.place == self._staging(site):
                 return g.bombsites[site]
             return self._staging(site)
         known = self._fresh_enemies(p, t)
@@ -585,8 +585,10 @@ class RoundEngine:
     # -- recording -----------------------------------------------------------------------------------
     def _record(self, t: int) -> None:
         s = self.state
-        first = t + (-t % self.every)
-        for tick in range(first, t + self.n, self.every):
+        first, stop = t + (-t % self.every), t + self.n
+        if s.end_tick >= 0:  # the next round starts at the official end: its first ticks are not ours
+            stop = min(stop, s.end_tick + round(self.params.round_restart_delay_s * TICK_RATE))
+        for tick in range(first, stop, self.every):
             blind = {p.steamid: p.blind_until > tick for p in s.players}
             for p in s.players:
                 self._snapshot_row(p, tick, blind[p.steamid])
