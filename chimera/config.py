@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from chimera.sim.maps import MAPS
 
 DEFAULT_PARAMS = Path("params.yaml")
 
@@ -28,8 +30,15 @@ class DemosParams(Strict):
 
 
 class MatchSpec(Strict):
-    map: Literal["de_mirage", "de_inferno", "de_nuke"]
+    map: str
     teams: tuple[str, str]
+
+    @field_validator("map")
+    @classmethod
+    def _known_map(cls, name: str) -> str:
+        if name not in MAPS:
+            raise ValueError(f"unknown map {name!r}; the simulator has {sorted(MAPS)}")
+        return name
 
     @model_validator(mode="after")
     def _distinct_teams(self) -> MatchSpec:

@@ -34,7 +34,9 @@ def simulate(params: IngestParams) -> list[MatchTables]:
     sim = params.sim
     matches = []
     for i, spec in enumerate(tqdm(sim.matches, desc="simulating matches", unit="match")):
-        matches.append(MatchSimulator(spec, sim, seed=f"{sim.seed}/{i}", snapshot_every=params.snapshot_every).run())
+        matches.append(
+            MatchSimulator(spec, sim, seed=f"{sim.seed}/{i}", snapshot_every=params.snapshot_every).run()
+        )
     return matches
 
 
@@ -51,7 +53,9 @@ def parse_demos(params: IngestParams) -> list[MatchTables]:
             log.error("skipping %s", err)
             failures.append(str(err))
     if not matches:
-        raise IngestError(f"none of the {len(files)} demos in {params.demos.dir} could be parsed:\n" + "\n".join(failures))
+        raise IngestError(
+            f"none of the {len(files)} demos in {params.demos.dir} could be parsed:\n" + "\n".join(failures)
+        )
     return matches
 
 
@@ -60,7 +64,9 @@ def write_match(directory: Path, match: MatchTables) -> None:
     directory.mkdir(parents=True)
     for name, df in match.tables.items():
         conform(name, df, match.match_id).write_parquet(directory / f"{name}.parquet", compression="zstd")
-    (directory / "header.json").write_text(json.dumps(match.header, indent=2, sort_keys=True, default=str) + "\n")
+    (directory / "header.json").write_text(
+        json.dumps(match.header, indent=2, sort_keys=True, default=str) + "\n"
+    )
 
 
 def run(params: IngestParams, out_dir: Path, metrics_path: Path) -> list[MatchTables]:

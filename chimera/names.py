@@ -62,13 +62,21 @@ class Weapon:
         return self.slot == "grenade"
 
 
-def _gun(awpy: str, display: str, slot: Slot, category: Category, price: int, reward: int,
-         side: BuySide) -> Weapon:
+def _gun(
+    awpy: str, display: str, slot: Slot, category: Category, price: int, reward: int, side: BuySide
+) -> Weapon:
     return Weapon(awpy, display, slot, category, price, reward, side)
 
 
-def _nade(awpy: str, display: str, price: int, side: BuySide, utility: Utility, state: StateUtility,
-          awpy_type: AwpyGrenadeType) -> Weapon:
+def _nade(
+    awpy: str,
+    display: str,
+    price: int,
+    side: BuySide,
+    utility: Utility,
+    state: StateUtility,
+    awpy_type: AwpyGrenadeType,
+) -> Weapon:
     return Weapon(awpy, display, "grenade", None, price, 300, side, utility, state, awpy_type)
 
 

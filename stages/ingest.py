@@ -1,4 +1,4 @@
-"""DVC stage ``ingest``: parse demos or simulate matches into ``data/parsed/<match>/`` (see chimera.ingest)."""
+"""DVC stage ``ingest``: demos or simulated matches into ``data/parsed/<match>/`` (chimera.ingest)."""
 
 import logging
 import sys

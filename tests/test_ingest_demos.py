@@ -15,7 +15,9 @@ from tests import demofiles
 
 def demo_params(directory: Path):
     params = load_params().ingest
-    return params.model_copy(update={"source": "demos", "demos": params.demos.model_copy(update={"dir": directory})})
+    return params.model_copy(
+        update={"source": "demos", "demos": params.demos.model_copy(update={"dir": directory})}
+    )
 
 
 def test_bad_demos_are_skipped_and_named(tmp_path, caplog):
@@ -48,7 +50,7 @@ def test_stage_fails_only_when_nothing_parsed(tmp_path):
 
 
 def test_no_demos_is_a_clear_error(tmp_path):
-    with pytest.raises(IngestError, match="no .dem files"):
+    with pytest.raises(IngestError, match=r"no \.dem files"):
         run(demo_params(tmp_path), tmp_path / "parsed", tmp_path / "sim.json")
 
 
@@ -57,9 +59,13 @@ def test_place_property_that_never_came_back_is_refused():
     snap = tables.empty("ticks").drop("place")
     row = {c: None for c in snap.columns} | {"tick": 64, "steamid": 7, "health": 100, "side": tables.SIDE_T}
     snapshots = pl.DataFrame([row], schema=snap.schema)
-    places = pl.DataFrame({"tick": [64], "steamid": [7], "m_szLastPlaceNme": [None]},
-                          schema={"tick": pl.Int64, "steamid": pl.UInt64, "m_szLastPlaceNme": pl.String})
-    with pytest.raises(DemoError, match="m_szLastPlaceNme.*came back empty"):
+    places = pl.DataFrame(
+        {"tick": [64], "steamid": [7], "m_szLastPlaceNme": [None]},
+        schema={"tick": pl.Int64, "steamid": pl.UInt64, "m_szLastPlaceNme": pl.String},
+    )
+    with pytest.raises(DemoError, match=r"m_szLastPlaceNme.*came back empty"):
         _with_place(snapshots, places, "m_szLastPlaceNme", Path("x.dem"))
     places = places.with_columns(pl.lit("BombsiteA").alias("m_szLastPlaceNme"))
-    assert _with_place(snapshots, places, "m_szLastPlaceNme", Path("x.dem"))["place"].to_list() == ["BombsiteA"]
+    assert _with_place(snapshots, places, "m_szLastPlaceNme", Path("x.dem"))["place"].to_list() == [
+        "BombsiteA"
+    ]

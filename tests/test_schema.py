@@ -44,6 +44,7 @@ def with_game_state(**changes) -> str:
 
 # --- models ---------------------------------------------------------------------------------
 
+
 def test_vocabularies_are_exported():
     assert ROUND_PHASES == ("freezetime", "playing", "post-plant", "round-over", "warmup")
     assert SIDES == ("T", "CT")
@@ -55,9 +56,21 @@ def test_vocabularies_are_exported():
 
 def test_game_state_fields_in_contract_order():
     assert GAME_STATE_FIELDS == (
-        "map_name", "round_phase", "player_side", "player_health", "player_armor", "player_money",
-        "team_money_total", "weapon_primary", "weapon_secondary", "utility", "alive_teammates",
-        "alive_enemies", "bomb_status", "site", "visible_enemies",
+        "map_name",
+        "round_phase",
+        "player_side",
+        "player_health",
+        "player_armor",
+        "player_money",
+        "team_money_total",
+        "weapon_primary",
+        "weapon_secondary",
+        "utility",
+        "alive_teammates",
+        "alive_enemies",
+        "bomb_status",
+        "site",
+        "visible_enemies",
     )
 
 
@@ -80,6 +93,7 @@ def test_example_is_valid_and_round_trips():
 
 
 # --- extraction -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "wrap",
@@ -154,7 +168,8 @@ def test_non_string_input_is_an_error_result(value):
 
 
 @pytest.mark.parametrize(
-    "text", ["{" * 200_000, '{"' * 100_000, '{"a": ' + "[" * 100_000, "{ " * 100_000, '{"a": 1' * 30_000],
+    "text",
+    ["{" * 200_000, '{"' * 100_000, '{"a": ' + "[" * 100_000, "{ " * 100_000, '{"a": 1' * 30_000],
     ids=["braces", "brace-quotes", "deep-nesting", "spaced-braces", "unclosed-objects"],
 )
 def test_pathological_inputs_are_fast(text):
@@ -165,6 +180,7 @@ def test_pathological_inputs_are_fast(text):
 
 
 # --- schema errors --------------------------------------------------------------------------
+
 
 def test_out_of_range_health_names_the_field():
     result = parse_output(with_game_state(player_health=101))
@@ -225,6 +241,7 @@ def test_many_errors_are_summarised():
 
 # --- properties -----------------------------------------------------------------------------
 
+
 def _texts(**kwargs) -> st.SearchStrategy[str]:
     return st.text(max_size=40, **kwargs)
 
@@ -275,7 +292,7 @@ def test_arbitrary_text_never_raises(text):
     _consistent(parse_output(text))
 
 
-@given(st.text(alphabet="{}[]\":, 0123456789abtrue\\n"))
+@given(st.text(alphabet='{}[]":, 0123456789abtrue\\n'))
 def test_json_like_noise_never_raises(text):
     _consistent(parse_output(text))
 

@@ -52,7 +52,7 @@ def test_bad_demo_is_one_error_naming_the_file(tmp_path, builder, where):
 def test_empty_file_is_one_error(tmp_path):
     path = tmp_path / "zero.dem"
     path.write_bytes(b"")
-    with pytest.raises(DemoError, match="zero.dem"):
+    with pytest.raises(DemoError, match=r"zero\.dem"):
         parse_demo(path, 8, "m_szLastPlaceName")
 
 

@@ -14,14 +14,16 @@ import random
 
 from chimera.config import EconomyParams
 from chimera.sim import weapons
-from chimera.sim.state import CT, T, Player, Team
+from chimera.sim.state import CT, Player, T, Team
 
 KEVLAR, KEVLAR_HELMET, DEFUSER = 650, 1000, 400
 DEFAULT_PISTOL = {T: "glock", CT: "usp_silencer"}
 RIFLE = {T: "ak47", CT: "m4a1_silencer"}
 FORCE_GUN = {T: ("galilar", "mac10"), CT: ("famas", "mp9")}
-UTILITY = {T: ("smokegrenade", "flashbang", "molotov", "hegrenade", "flashbang"),
-           CT: ("smokegrenade", "flashbang", "incgrenade", "hegrenade", "flashbang")}
+UTILITY = {
+    T: ("smokegrenade", "flashbang", "molotov", "hegrenade", "flashbang"),
+    CT: ("smokegrenade", "flashbang", "incgrenade", "hegrenade", "flashbang"),
+}
 MAX_GRENADES = 4
 FULL_BUY_COST = {T: 2700 + KEVLAR_HELMET + 900, CT: 2900 + KEVLAR_HELMET + 1100}
 
@@ -41,7 +43,9 @@ def team_buy_type(team: Team, players: list[Player], pistol_round: bool) -> str:
     if pistol_round:
         return "pistol"
     side = team.side
-    can_full = sum(p.money + (weapons.price(p.primary) if p.primary else 0) >= FULL_BUY_COST[side] for p in players)
+    can_full = sum(
+        p.money + (weapons.price(p.primary) if p.primary else 0) >= FULL_BUY_COST[side] for p in players
+    )
     if can_full >= 4:
         return "full"
     avg = sum(p.money for p in players) / len(players)

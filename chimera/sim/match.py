@@ -12,13 +12,14 @@ from __future__ import annotations
 import copy
 import random
 import zlib
+from collections.abc import Iterator
 
 from chimera.config import MatchSpec, SimParams
 from chimera.sim import economy, weapons
 from chimera.sim.maps import MapGraph, get_map
 from chimera.sim.recorder import NullRecorder, Recorder
 from chimera.sim.round import RoundEngine
-from chimera.sim.state import AWPY_SIDE, CT, OTHER, T, Player, RoundState, Team
+from chimera.sim.state import AWPY_SIDE, CT, OTHER, Player, RoundState, T, Team
 from chimera.tables import ROUND_END_REASONS, TEAM_NUM, TICK_RATE, MatchTables
 
 ROSTERS = {
@@ -71,8 +72,11 @@ class MatchSimulator:
         self.spec, self.params, self.seed, self.every = spec, params, seed, snapshot_every
         self.graph: MapGraph = get_map(spec.map)
         self.teams = [Team(spec.teams[0], CT), Team(spec.teams[1], T)]
-        self.players = [self._player(team, i, name) for team, tname in enumerate(spec.teams)
-                        for i, name in enumerate(roster(tname))]
+        self.players = [
+            self._player(team, i, name)
+            for team, tname in enumerate(spec.teams)
+            for i, name in enumerate(roster(tname))
+        ]
         self.round_starts: dict[int, RoundState] = {}
         self.results: list[RoundState] = []
         self.rec = Recorder()
@@ -94,7 +98,6 @@ class MatchSimulator:
     def run(self) -> MatchTables:
         """Play the whole match and return its tables."""
         p, tick, num = self.params, FIRST_TICK, 1
-        half = p.max_rounds // 2
         while not self._over(num):
             first_of_half = self._half_start(num)
             if first_of_half and num > 1:
@@ -105,7 +108,6 @@ class MatchSimulator:
             self._finish_round(state)
             tick = state.end_tick + round(p.round_restart_delay_s * TICK_RATE)
             num += 1
-        del half
         return MatchTables(self.match_id, self._header(), self._tables())
 
     @property
@@ -134,7 +136,12 @@ class MatchSimulator:
         return done == 0 and (a != b or ot_played // block >= p.max_overtimes)
 
     def _switch_sides(self, num: int) -> None:
-        money = self.params.economy.start_money if num <= self.params.max_rounds else self.params.economy.overtime_money
+        """Half time (and every overtime half, starting with the sides of round 1): reset money and kit."""
+        money = (
+            self.params.economy.start_money
+            if num <= self.params.max_rounds
+            else self.params.economy.overtime_money
+        )
         for team in self.teams:
             team.side, team.loss_count = OTHER[team.side], 1
         for p in self.players:
@@ -156,9 +163,6 @@ class MatchSimulator:
             streams=rngs,
             t_target=rngs["team"].choice("AB"),
         )
-        if num > p.max_rounds and self._half_start(num) and (num - p.max_rounds - 1) % p.overtime_rounds == 0:
-            for pl in self.players:
-                pl.money = p.economy.overtime_money
         for pl in self.players:
             self._respawn(pl)
         for team in self.teams:
@@ -170,8 +174,19 @@ class MatchSimulator:
                 q.clip = weapons.stats(q.weapon).clip
         carrier = rngs["team"].choice([q for q in self.players if q.side == T])
         carrier.has_bomb = True
-        self.rec.add("bomb", tick, "pickup", carrier.entity_id, 1, carrier.steamid, carrier.name, None,
-                     carrier.x, carrier.y, carrier.z)
+        self.rec.add(
+            "bomb",
+            tick,
+            "pickup",
+            carrier.entity_id,
+            1,
+            carrier.steamid,
+            carrier.name,
+            None,
+            carrier.x,
+            carrier.y,
+            carrier.z,
+        )
         return state
 
     def _respawn(self, p: Player) -> None:
@@ -191,7 +206,9 @@ class MatchSimulator:
     def _finish_round(self, s: RoundState) -> None:
         winners, losers = s.team_of(s.winner), s.team_of(OTHER[s.winner])
         winners.score += 1
-        economy.round_rewards(self.params.economy, winners, losers, self.players, s.reason, s.planted_tick >= 0)
+        economy.round_rewards(
+            self.params.economy, winners, losers, self.players, s.reason, s.planted_tick >= 0
+        )
         self.results.append(copy.deepcopy(s))
 
     # -- output --------------------------------------------------------------------------------------
@@ -201,9 +218,20 @@ class MatchSimulator:
         restart = round(self.params.round_restart_delay_s * TICK_RATE)
         for i, s in enumerate(self.results):
             last = i == len(self.results) - 1
-            rows.append((s.round_num, s.start_tick, s.freeze_end_tick, s.end_tick,
-                         None if last else s.end_tick + restart, TEAM_NUM[AWPY_SIDE[s.winner]],
-                         AWPY_SIDE[s.winner], ROUND_END_REASONS[s.reason], s.reason, False))
+            rows.append(
+                (
+                    s.round_num,
+                    s.start_tick,
+                    s.freeze_end_tick,
+                    s.end_tick,
+                    None if last else s.end_tick + restart,
+                    TEAM_NUM[AWPY_SIDE[s.winner]],
+                    AWPY_SIDE[s.winner],
+                    ROUND_END_REASONS[s.reason],
+                    s.reason,
+                    False,
+                )
+            )
         self.rec.rows["rounds"] = rows
         frames["rounds"] = self.rec.frames_for("rounds")
         frames["smokes"], frames["fires"] = self._areas()
@@ -242,20 +270,33 @@ class MatchSimulator:
             "teams": list(self.spec.teams),
             "score": {t.name: t.score for t in self.teams},
             "players": sorted(
-                ({"steamid": p.steamid, "name": p.name, "side": AWPY_SIDE[p.side],
-                  "team_clan_name": self.spec.teams[p.team]} for p in self.players),
+                (
+                    {
+                        "steamid": p.steamid,
+                        "name": p.name,
+                        "side": AWPY_SIDE[p.side],
+                        "team_clan_name": self.spec.teams[p.team],
+                    }
+                    for p in self.players
+                ),
                 key=lambda r: r["steamid"],
             ),
         }
 
     # -- restoring moments ---------------------------------------------------------------------------
     def snapshot(self, round_num: int, tick: int) -> RoundState:
-        """The full state at ``tick`` of ``round_num`` (run :meth:`run` first), by replaying that round."""
+        """The full state at ``tick`` of ``round_num`` (after :meth:`run`), by replaying that round."""
+        return next(self.moments(round_num, [tick]))
+
+    def moments(self, round_num: int, ticks: list[int]) -> Iterator[RoundState]:
+        """Snapshots of ``round_num`` at each of the increasing ``ticks``, replaying the round once."""
         if round_num not in self.round_starts:
             raise KeyError(f"round {round_num} was not played (have {sorted(self.round_starts)})")
         state = copy.deepcopy(self.round_starts[round_num])
-        RoundEngine(self.graph, self.params, state, NullRecorder(), self.every).run(until_tick=tick, post_round=False)
-        return state
+        engine = RoundEngine(self.graph, self.params, state, NullRecorder(), self.every)
+        for tick in ticks:
+            engine.run(until_tick=tick, post_round=False)
+            yield copy.deepcopy(state)
 
 
 def rollout(
@@ -279,7 +320,7 @@ def rollout(
     if seed is not None:
         fresh = streams("rollout", seed, state.round_num, state.tick)
         for name in list(state.streams):
-            fresh[name]  # noqa: B018 - creates the stream
+            fresh[name]
         state.streams = fresh
     engine = RoundEngine(graph, params, state, rec or NullRecorder(), every=10**9)
     for steamid, action in (force or {}).items():
@@ -297,8 +338,11 @@ def mark_trades(kills):
             e = rows[j]
             if k["tick"] - e["tick"] > TRADE_TICKS:
                 break
-            if (e["attacker_steamid"] == k["victim_steamid"] and e["victim_side"] == k["attacker_side"]
-                    and not e["victim_traded"]):
+            if (
+                e["attacker_steamid"] == k["victim_steamid"]
+                and e["victim_side"] == k["attacker_side"]
+                and not e["victim_traded"]
+            ):
                 k["is_trade"], e["victim_traded"] = True, True
                 break
     return pl.DataFrame(rows, schema=kills.schema) if rows else kills

@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 
 from chimera.sim.maps import MapGraph
-from chimera.sim.state import CT, OTHER, T, Player, RoundState
+from chimera.sim.state import CT, OTHER, Player, RoundState, T
 
 LATE_S = 35.0  # Terrorists without a plant this close to the end of the round must go
 EARLY_S = 95.0  # Counter-Terrorists take their positions before anyone pushes for information
@@ -39,8 +39,9 @@ class View:
     others_at_far_site: int  # spotted enemies at the bombsite this player is not guarding/attacking
 
 
-def view(state: RoundState, p: Player, graph: MapGraph, round_time_s: float, bomb_timer_s: float,
-         tick_rate: int) -> View:
+def view(
+    state: RoundState, p: Player, graph: MapGraph, round_time_s: float, bomb_timer_s: float, tick_rate: int
+) -> View:
     """Summarise ``state`` from ``p``'s point of view."""
     t = state.tick
     if state.planted_tick >= 0:

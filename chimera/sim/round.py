@@ -18,7 +18,7 @@ from chimera.sim import economy, policy, weapons
 from chimera.sim.maps import MapGraph
 from chimera.sim.recorder import Recorder
 from chimera.sim.sight import SMOKE_RADIUS, sees
-from chimera.sim.state import ACTIONS, AWPY_SIDE, CT, OTHER, T, Area, Grenade, Player, RoundState
+from chimera.sim.state import ACTIONS, AWPY_SIDE, CT, OTHER, Area, Grenade, Player, RoundState, T
 from chimera.tables import TICK_RATE
 
 SMOKE_S, FIRE_S = 18.0, 7.0
@@ -76,7 +76,7 @@ class RoundEngine:
 
     # -- round set-up at freeze end ------------------------------------------------------------------
     def _setup_round(self, t: int) -> None:
-        s, g, rng = self.state, self.graph, self.state.streams["team"]
+        s, rng = self.state, self.state.streams["team"]
         ts, cts = s.alive(T), s.alive(CT)
         eco = s.team_of(T).buy_type == "eco"
         s.t_execute_tick = t + round((rng.uniform(4, 14) if eco else rng.uniform(25, 70)) * TICK_RATE)
@@ -97,9 +97,7 @@ class RoundEngine:
         """The bombsite and its neighbours on the CT side: where defenders of that site stand."""
         g = self.graph
         bomb = g.bombsites[site]
-        return [bomb] + [
-            q for q in g.neighbors(bomb) if g.distance(q, g.ct_spawn) < g.distance(q, g.t_spawn)
-        ]
+        return [bomb] + [q for q in g.neighbors(bomb) if g.distance(q, g.ct_spawn) < g.distance(q, g.t_spawn)]
 
     def _mid_spot(self) -> str:
         g = self.graph
@@ -132,8 +130,9 @@ class RoundEngine:
                 continue
             v = policy.view(s, p, self.graph, self.params.round_time_s, self.params.bomb_timer_s, TICK_RATE)
             defuse_s = self.params.defuse_kit_time_s if p.defuser else self.params.defuse_time_s
-            action = policy.choose(policy.scores(v, p.side, p.aggression, defuse_s), self.params.decision_noise,
-                                   self._stream(p))
+            action = policy.choose(
+                policy.scores(v, p.side, p.aggression, defuse_s), self.params.decision_noise, self._stream(p)
+            )
             p.next_decision = t + round(self._stream(p).uniform(2.0, 4.0) * TICK_RATE)
             self._apply(p, action, t)
 
@@ -254,8 +253,11 @@ class RoundEngine:
             p.moved = p.vx != 0 or p.vy != 0
             if p.moved:
                 p.yaw = math.degrees(math.atan2(p.vy, p.vx))
-            if not p.path and p.action in MOVING_ACTIONS and p.forced is None:
-                p.next_decision = min(p.next_decision, t + self.n)
+            if not p.path and p.action in MOVING_ACTIONS:
+                if p.forced is not None and t < p.forced_until:
+                    self._apply(p, p.forced, t)  # a forced push keeps pushing past each goal
+                else:
+                    p.next_decision = min(p.next_decision, t + self.n)
 
     def _offset(self, p: Player, place: str) -> tuple[float, float]:
         """A fixed spot for each player within a place, so five players on a site do not overlap."""
@@ -286,7 +288,11 @@ class RoundEngine:
 
     # -- sight and fights ----------------------------------------------------------------------------
     def _smokes(self, t: int) -> list[tuple[float, float]]:
-        return [(a.x, a.y) for a in self.state.areas if a.kind == "smokegrenade" and a.start_tick <= t <= a.end_tick]
+        return [
+            (a.x, a.y)
+            for a in self.state.areas
+            if a.kind == "smokegrenade" and a.start_tick <= t <= a.end_tick
+        ]
 
     def _vision(self, t: int) -> dict[int, list[Player]]:
         s, g = self.state, self.graph
@@ -327,7 +333,9 @@ class RoundEngine:
         for p in order:
             if not p.alive or p.blind_until > t or p.planting_until >= 0 or p.defusing_until >= 0:
                 continue
-            targets = [e for e in visible.get(p.steamid, ()) if e.alive and p.ready.get(e.steamid, tick + 1) <= tick]
+            targets = [
+                e for e in visible.get(p.steamid, ()) if e.alive and p.ready.get(e.steamid, tick + 1) <= tick
+            ]
             if not targets or tick < p.reload_until:
                 p.shot_debt = 0.0
                 continue
@@ -341,9 +349,24 @@ class RoundEngine:
     def _shoot(self, p: Player, target: Player, gun: weapons.GunStats, tick: int, rng: random.Random) -> None:
         weapon = p.weapon
         p.clip -= 1
-        self.rec.add("shots", tick, p.entity_id, 1, p.steamid, p.name, AWPY_SIDE[p.side], p.x, p.y, p.z,
-                     0.0, p.yaw, weapon, weapon in ("awp", "ssg08", "scar20", "g3sg1") and not p.moved,
-                     0.01 if not p.moved else 0.12, max(p.clip, 0))
+        self.rec.add(
+            "shots",
+            tick,
+            p.entity_id,
+            1,
+            p.steamid,
+            p.name,
+            AWPY_SIDE[p.side],
+            p.x,
+            p.y,
+            p.z,
+            0.0,
+            p.yaw,
+            weapon,
+            weapon in ("awp", "ssg08", "scar20", "g3sg1") and not p.moved,
+            0.01 if not p.moved else 0.12,
+            max(p.clip, 0),
+        )
         if p.clip <= 0:
             p.clip = gun.clip
             p.reload_until = tick + round(gun.reload_s * TICK_RATE)
@@ -365,8 +388,16 @@ class RoundEngine:
             raw = gun.damage * gun.pellets * 0.45 * max(0.2, 1 - d / 1200)
         self._hurt(p, target, weapon, raw, (hitgroup[0], hitgroup[1]), tick, gun.armor_ratio)
 
-    def _hurt(self, attacker: Player | None, victim: Player, weapon: str, raw: float,
-              hitgroup: tuple[int, str], tick: int, armor_ratio: float) -> None:
+    def _hurt(
+        self,
+        attacker: Player | None,
+        victim: Player,
+        weapon: str,
+        raw: float,
+        hitgroup: tuple[int, str],
+        tick: int,
+        armor_ratio: float,
+    ) -> None:
         """Apply one hit the way CS2 does (armour absorbs a share unless a helmetless head is hit)."""
         protected = victim.armor > 0 and (hitgroup[0] != 1 or victim.helmet)
         dmg_health = int(raw * armor_ratio) if protected else int(raw)
@@ -376,7 +407,9 @@ class RoundEngine:
         before = victim.health
         victim.health = max(0, victim.health - dmg_health)
         victim.armor -= dmg_armor
-        self.rec.damage(tick, attacker, victim, weapon, dmg_health, dmg_armor, hitgroup, victim.health, victim.armor)
+        self.rec.damage(
+            tick, attacker, victim, weapon, dmg_health, dmg_armor, hitgroup, victim.health, victim.armor
+        )
         if attacker is not None and attacker.side != victim.side:
             attacker.damage_dealt += before - victim.health
             self.state.damage_log.setdefault(victim.steamid, {}).setdefault(attacker.steamid, 0)
@@ -386,8 +419,9 @@ class RoundEngine:
         elif victim.forced is None:
             victim.next_decision = min(victim.next_decision, tick + self.n)
 
-    def _kill(self, attacker: Player | None, victim: Player, weapon: str, hitgroup: tuple[int, str],
-              tick: int) -> None:
+    def _kill(
+        self, attacker: Player | None, victim: Player, weapon: str, hitgroup: tuple[int, str], tick: int
+    ) -> None:
         s = self.state
         victim.alive, victim.died_tick = False, tick
         assister, flash = None, False
@@ -402,24 +436,57 @@ class RoundEngine:
                 assister, flash = cand, True
         smokes = self._smokes(tick)
         thru = attacker is not None and any(
-            math.dist((x, y), (victim.x, victim.y)) < SMOKE_RADIUS or math.dist((x, y), (attacker.x, attacker.y))
-            < SMOKE_RADIUS for x, y in smokes)
-        self.rec.kill(tick, attacker, victim, assister, weapon, hitgroup, assist_flash=flash, thrusmoke=thru,
-                      noscope=weapon in ("awp", "ssg08") and attacker is not None and attacker.moved)
+            math.dist((x, y), (victim.x, victim.y)) < SMOKE_RADIUS
+            or math.dist((x, y), (attacker.x, attacker.y)) < SMOKE_RADIUS
+            for x, y in smokes
+        )
+        self.rec.kill(
+            tick,
+            attacker,
+            victim,
+            assister,
+            weapon,
+            hitgroup,
+            assist_flash=flash,
+            thrusmoke=thru,
+            noscope=weapon in ("awp", "ssg08") and attacker is not None and attacker.moved,
+        )
         if s.first_kill_tick < 0:
             s.first_kill_tick, s.first_kill_side = tick, OTHER[victim.side]
         s.last_kill_tick = tick
         if attacker is not None and attacker.side != victim.side:
             attacker.money = min(attacker.money + weapons.kill_reward(weapon), self.params.economy.max_money)
         if victim.planting_until >= 0:
-            self.rec.add("bomb", tick, "interrupt_plant", victim.entity_id, 1, victim.steamid, victim.name, None,
-                         victim.x, victim.y, victim.z)
+            self.rec.add(
+                "bomb",
+                tick,
+                "interrupt_plant",
+                victim.entity_id,
+                1,
+                victim.steamid,
+                victim.name,
+                None,
+                victim.x,
+                victim.y,
+                victim.z,
+            )
         if victim.has_bomb:
             victim.has_bomb = False
             s.bomb_dropped, s.bomb_place = True, self.current_place(victim)
             s.bomb_xyz = (victim.x, victim.y, victim.z)
-            self.rec.add("bomb", tick, "drop", victim.entity_id, 1, victim.steamid, victim.name, None,
-                         victim.x, victim.y, victim.z)
+            self.rec.add(
+                "bomb",
+                tick,
+                "drop",
+                victim.entity_id,
+                1,
+                victim.steamid,
+                victim.name,
+                None,
+                victim.x,
+                victim.y,
+                victim.z,
+            )
         victim.planting_until = victim.defusing_until = -1
         victim.primary = victim.secondary = None
         victim.grenades, victim.armor, victim.helmet, victim.defuser = [], 0, False, False
@@ -443,7 +510,9 @@ class RoundEngine:
             order = ("flashbang", "molotov", "incgrenade", "hegrenade", "smokegrenade")
         elif p.side == T:
             site = g.bombsites[s.t_target]
-            ct_side = [q for q in g.neighbors(site) if g.distance(q, g.ct_spawn) < g.distance(site, g.ct_spawn)]
+            ct_side = [
+                q for q in g.neighbors(site) if g.distance(q, g.ct_spawn) < g.distance(site, g.ct_spawn)
+            ]
             target = site
             order = ("smokegrenade", "flashbang", "molotov", "hegrenade")
             if ct_side and "smokegrenade" in nades:
@@ -457,25 +526,74 @@ class RoundEngine:
         p.grenades.remove(kind)
         dest = g.places[target]
         jx, jy = rng.uniform(-40, 40), rng.uniform(-40, 40)
-        flight = 1.6 if kind in ("flashbang", "hegrenade") else 0.9 + math.dist((p.x, p.y), (dest.x, dest.y)) / 1500
-        nade = Grenade(s.next_entity, kind, p.steamid, p.side, target, t, t + round(flight * TICK_RATE),
-                       p.x, p.y, p.z, dest.x + jx, dest.y + jy, dest.z)
+        flight = (
+            1.6
+            if kind in ("flashbang", "hegrenade")
+            else 0.9 + math.dist((p.x, p.y), (dest.x, dest.y)) / 1500
+        )
+        nade = Grenade(
+            s.next_entity,
+            kind,
+            p.steamid,
+            p.side,
+            target,
+            t,
+            t + round(flight * TICK_RATE),
+            p.x,
+            p.y,
+            p.z,
+            dest.x + jx,
+            dest.y + jy,
+            dest.z,
+        )
         s.next_entity += 1
         s.grenades.append(nade)
-        self.rec.add("shots", t, p.entity_id, 1, p.steamid, p.name, AWPY_SIDE[p.side], p.x, p.y, p.z, -10.0,
-                     p.yaw, kind, False, 0.0, 0)
+        self.rec.add(
+            "shots",
+            t,
+            p.entity_id,
+            1,
+            p.steamid,
+            p.name,
+            AWPY_SIDE[p.side],
+            p.x,
+            p.y,
+            p.z,
+            -10.0,
+            p.yaw,
+            kind,
+            False,
+            0.0,
+            0,
+        )
         self._record_flight(p, nade)
         return True
 
     def _record_flight(self, p: Player, nade: Grenade) -> None:
-        kind = "molotov" if nade.kind in ("molotov", "incgrenade") else {
-            "smokegrenade": "smoke", "hegrenade": "he", "flashbang": "flashbang", "decoy": "decoy"}[nade.kind]
+        kind = (
+            "molotov"
+            if nade.kind in ("molotov", "incgrenade")
+            else {"smokegrenade": "smoke", "hegrenade": "he", "flashbang": "flashbang", "decoy": "decoy"}[
+                nade.kind
+            ]
+        )
         span = max(nade.land_tick - nade.throw_tick, 1)
         for k in range(span + 1):
             f = k / span
             z = nade.z0 + 64 + (nade.z1 - nade.z0 - 64) * f + 160 * 4 * f * (1 - f)
-            self.rec.add("grenades", nade.throw_tick + k, p.name, p.steamid, AWPY_SIDE[p.side], kind, nade.entity_id,
-                         1, nade.x0 + (nade.x1 - nade.x0) * f, nade.y0 + (nade.y1 - nade.y0) * f, z)
+            self.rec.add(
+                "grenades",
+                nade.throw_tick + k,
+                p.name,
+                p.steamid,
+                AWPY_SIDE[p.side],
+                kind,
+                nade.entity_id,
+                1,
+                nade.x0 + (nade.x1 - nade.x0) * f,
+                nade.y0 + (nade.y1 - nade.y0) * f,
+                z,
+            )
 
     def _land_grenades(self, t: int) -> None:
         s = self.state
@@ -484,12 +602,27 @@ class RoundEngine:
             tick = nade.land_tick
             if nade.kind in ("smokegrenade", "molotov", "incgrenade"):
                 life = SMOKE_S if nade.kind == "smokegrenade" else FIRE_S
-                s.areas.append(Area(nade.entity_id, nade.kind, nade.thrower, nade.side, nade.target,
-                                    nade.x1, nade.y1, nade.z1, tick, tick + round(life * TICK_RATE)))
+                s.areas.append(
+                    Area(
+                        nade.entity_id,
+                        nade.kind,
+                        nade.thrower,
+                        nade.side,
+                        nade.target,
+                        nade.x1,
+                        nade.y1,
+                        nade.z1,
+                        tick,
+                        tick + round(life * TICK_RATE),
+                    )
+                )
                 if nade.kind == "smokegrenade":  # a smoke puts out fires it lands on
                     for fire in s.areas:
-                        if fire.kind != "smokegrenade" and fire.end_tick > tick and \
-                                math.dist((fire.x, fire.y), (nade.x1, nade.y1)) < SMOKE_RADIUS + FIRE_RADIUS:
+                        if (
+                            fire.kind != "smokegrenade"
+                            and fire.end_tick > tick
+                            and math.dist((fire.x, fire.y), (nade.x1, nade.y1)) < SMOKE_RADIUS + FIRE_RADIUS
+                        ):
                             fire.end_tick = tick
             elif nade.kind == "flashbang":
                 self._flash(nade, tick)
@@ -507,8 +640,9 @@ class RoundEngine:
             if not p.alive:
                 continue
             d = math.dist((p.x, p.y), (nade.x1, nade.y1))
-            if d > FLASH_RANGE or not sees(self.graph, self.current_place(p), (p.x, p.y), nade.target,
-                                           (nade.x1, nade.y1), smokes):
+            if d > FLASH_RANGE or not sees(
+                self.graph, self.current_place(p), (p.x, p.y), nade.target, (nade.x1, nade.y1), smokes
+            ):
                 continue
             if p.side == nade.side:
                 if rng.random() > 0.3:
@@ -521,8 +655,10 @@ class RoundEngine:
                 p.ready = {}
 
     def _burning(self, place: str, t: int) -> bool:
-        return any(a.kind != "smokegrenade" and a.place == place and a.start_tick <= t < a.end_tick
-                   for a in self.state.areas)
+        return any(
+            a.kind != "smokegrenade" and a.place == place and a.start_tick <= t < a.end_tick
+            for a in self.state.areas
+        )
 
     def _burn(self, t: int) -> None:
         s = self.state
@@ -543,8 +679,19 @@ class RoundEngine:
         for p in s.players:
             if p.alive and 0 <= p.planting_until < end:
                 site = s.t_target
-                self.rec.add("bomb", p.planting_until, "finish_plant", p.entity_id, 1, p.steamid, p.name, site,
-                             p.x, p.y, p.z)
+                self.rec.add(
+                    "bomb",
+                    p.planting_until,
+                    "finish_plant",
+                    p.entity_id,
+                    1,
+                    p.steamid,
+                    p.name,
+                    site,
+                    p.x,
+                    p.y,
+                    p.z,
+                )
                 s.planted_tick, s.planted_site, s.planter = p.planting_until, site, p.steamid
                 s.bomb_place, s.bomb_xyz, p.has_bomb, p.planting_until = p.place, (p.x, p.y, p.z), False, -1
                 p.money = min(p.money + self.params.economy.plant_reward, self.params.economy.max_money)
@@ -552,8 +699,19 @@ class RoundEngine:
                     if q.alive and q.forced is None:
                         q.next_decision = min(q.next_decision, end)
             if p.alive and 0 <= p.defusing_until < end and s.planted_tick >= 0 and not s.defused:
-                self.rec.add("bomb", p.defusing_until, "defuse", p.entity_id, 1, p.steamid, p.name, s.planted_site,
-                             p.x, p.y, p.z)
+                self.rec.add(
+                    "bomb",
+                    p.defusing_until,
+                    "defuse",
+                    p.entity_id,
+                    1,
+                    p.steamid,
+                    p.name,
+                    s.planted_site,
+                    p.x,
+                    p.y,
+                    p.z,
+                )
                 s.defused, s.defused_tick, p.defusing_until = True, p.defusing_until, -1
                 p.money = min(p.money + self.params.economy.defuse_reward, self.params.economy.max_money)
         if s.bomb_dropped:
@@ -600,15 +758,44 @@ class RoundEngine:
         active = ("c4" if p.planting_until >= 0 else p.weapon) if alive else None
         place = self.graph.places[self.current_place(p)]
         self.rec.add(
-            "ticks", tick, p.steamid, p.name, AWPY_SIDE[p.side], p.x, p.y, p.z, p.vx if alive else 0.0,
-            p.vy if alive else 0.0, 0.0, speed, 0.0, p.yaw, p.health, p.armor, p.helmet, p.defuser, p.has_bomb,
-            active, p.primary, p.secondary,
+            "ticks",
+            tick,
+            p.steamid,
+            p.name,
+            AWPY_SIDE[p.side],
+            p.x,
+            p.y,
+            p.z,
+            p.vx if alive else 0.0,
+            p.vy if alive else 0.0,
+            0.0,
+            speed,
+            0.0,
+            p.yaw,
+            p.health,
+            p.armor,
+            p.helmet,
+            p.defuser,
+            p.has_bomb,
+            active,
+            p.primary,
+            p.secondary,
             *(sum(g in kinds for g in p.grenades) for kinds in _GRENADE_COLUMNS),
-            economy.equipment_value(p) if alive else p.round_start_value, p.round_start_value, p.money,
-            False, alive and p.action == "hold" and speed > 0, False, alive and place.site is not None,
-            alive and p.weapon == "awp" and not p.moved, alive and tick < p.reload_until, False,
-            alive and p.defusing_until >= 0, alive and blinded, float(p.blind_s) if blinded and alive else 0.0,
-            inv, place.name,
+            economy.equipment_value(p) if alive else p.round_start_value,
+            p.round_start_value,
+            p.money,
+            False,
+            alive and p.action == "hold" and speed > 0,
+            False,
+            alive and place.site is not None,
+            alive and p.weapon == "awp" and not p.moved,
+            alive and tick < p.reload_until,
+            False,
+            alive and p.defusing_until >= 0,
+            alive and blinded,
+            float(p.blind_s) if blinded and alive else 0.0,
+            inv,
+            place.name,
         )
 
 
