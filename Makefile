@@ -57,7 +57,7 @@ repro: setup
 	$(DVC) repro
 
 test: setup
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 --dist loadfile -q
 
 bench: setup
 	$(PY) -m chimera.bench

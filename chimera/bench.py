@@ -1,0 +1,80 @@
+"""``make bench``: speed and memory of the pipeline's parts, measured side by side in one run.
+
+Numbers are ratios against game time or against each other, taken on this machine in this process, so
+they compare across runs only as ratios. Tests never depend on them.
+"""
+
+from __future__ import annotations
+
+import copy
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from chimera.config import load_params
+from chimera.ingest import write_match
+from chimera.sim.match import MatchSimulator, rollout
+from chimera.sim.recorder import NullRecorder
+from chimera.sim.round import RoundEngine
+from chimera.tables import TICK_RATE
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def main() -> None:
+    params = load_params().ingest
+    spec, sim_params = params.sim.matches[0], params.sim
+    console = Console()
+    rows: list[tuple[str, str, str]] = []
+
+    sim = MatchSimulator(spec, sim_params, seed="bench/0", snapshot_every=params.snapshot_every)
+    match, wall = _timed(sim.run)
+    game_s = match.header["playback_time"]
+    rows.append(("simulate one match, recording tables", f"{wall:.2f} s", f"{game_s / wall:.0f}x real time"))
+
+    def replay_silently() -> None:
+        for start in sim.round_starts.values():
+            RoundEngine(sim.graph, sim_params, copy.deepcopy(start), NullRecorder(), 10**9).run()
+
+    _, silent = _timed(replay_silently)
+    rows.append(
+        (
+            "replay the same rounds without recording",
+            f"{silent:.2f} s",
+            f"recording costs {wall / silent:.1f}x",
+        )
+    )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _, write = _timed(lambda: write_match(Path(tmp) / "m", match))
+    rows.append(("write its Parquet tables", f"{write:.2f} s", f"{write / wall:.2f}x of simulating"))
+
+    r = match.tables["rounds"].row(5, named=True)
+    snap = sim.snapshot(r["round_num"], r["freeze_end_tick"] + 15 * TICK_RATE)
+    n = 50
+    _, roll = _timed(lambda: [rollout(sim.graph, sim_params, snap, seed=s) for s in range(n)])
+    rows.append(
+        ("counterfactual rollouts from mid-round", f"{roll / n * 1000:.1f} ms each", f"{n / roll:.0f} per s")
+    )
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rows.append(("peak resident memory of this run", f"{peak_mb:.0f} MB", ""))
+
+    table = Table(title="chimera bench")
+    for col in ("what", "time", "ratio"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
