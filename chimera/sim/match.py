@@ -14,6 +14,8 @@ import random
 import zlib
 from collections.abc import Iterator
 
+import polars as pl
+
 from chimera.config import MatchSpec, SimParams
 from chimera.sim import economy, weapons
 from chimera.sim.maps import MapGraph, get_map
@@ -163,8 +165,8 @@ class MatchSimulator:
             streams=rngs,
             t_target=rngs["team"].choice("AB"),
         )
-        for pl in self.players:
-            self._respawn(pl)
+        for player in self.players:
+            self._respawn(player)
         for team in self.teams:
             members = [q for q in self.players if q.side == team.side]
             team.buy_type = economy.team_buy_type(team, members, pistol)
@@ -317,21 +319,16 @@ def rollout(
     are unaffected by what the forced player does, which keeps counterfactual comparisons low-variance).
     """
     state = copy.deepcopy(snapshot)
-    if seed is not None:
-        fresh = streams("rollout", seed, state.round_num, state.tick)
-        for name in list(state.streams):
-            fresh[name]
-        state.streams = fresh
+    if seed is not None:  # streams are created by name on first use, so every name gets a fresh seed
+        state.streams = streams("rollout", seed, state.round_num, state.tick)
     engine = RoundEngine(graph, params, state, rec or NullRecorder(), every=10**9)
     for steamid, action in (force or {}).items():
         engine.force(steamid, action, force_s)
     return engine.run(post_round=False)
 
 
-def mark_trades(kills):
+def mark_trades(kills: pl.DataFrame) -> pl.DataFrame:
     """Set awpy's ``is_trade`` / ``victim_traded``: a kill that avenges a teammate within 5.25 s."""
-    import polars as pl
-
     rows = kills.rows(named=True)
     for i, k in enumerate(rows):
         for j in range(i - 1, -1, -1):

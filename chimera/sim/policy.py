@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 
 from chimera.sim.maps import MapGraph
-from chimera.sim.state import CT, OTHER, Player, RoundState, T
+from chimera.sim.state import OTHER, Player, RoundState, T
 
 LATE_S = 35.0  # Terrorists without a plant this close to the end of the round must go
 EARLY_S = 95.0  # Counter-Terrorists take their positions before anyone pushes for information
@@ -120,6 +120,3 @@ def choose(s: dict[str, float], noise: float, rng: random.Random) -> str:
         if r <= 0:
             return name
     return names[-1]
-
-
-__all__ = ["CT", "T", "View", "choose", "scores", "view"]

@@ -521,8 +521,6 @@ class RoundEngine:
             target = self._staging(p.goal_site or "A")
             order = ("smokegrenade", "incgrenade", "molotov", "hegrenade", "flashbang")
         kind = next((k for k in order if k in nades), nades[0])
-        if kind == "smokegrenade" and target in (p.place, *g.neighbors(p.place)) and near:
-            target = p.place if g.distance(p.place, target) < 1 else target
         p.grenades.remove(kind)
         dest = g.places[target]
         jx, jy = rng.uniform(-40, 40), rng.uniform(-40, 40)
