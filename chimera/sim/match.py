@@ -176,19 +176,7 @@ class MatchSimulator:
                 q.clip = weapons.stats(q.weapon).clip
         carrier = rngs["team"].choice([q for q in self.players if q.side == T])
         carrier.has_bomb = True
-        self.rec.add(
-            "bomb",
-            tick,
-            "pickup",
-            carrier.entity_id,
-            1,
-            carrier.steamid,
-            carrier.name,
-            None,
-            carrier.x,
-            carrier.y,
-            carrier.z,
-        )
+        self.rec.bomb(tick, "pickup", carrier, None)
         return state
 
     def _respawn(self, p: Player) -> None:

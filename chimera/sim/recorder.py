@@ -95,17 +95,46 @@ class Recorder:
             tick,
         )
 
+    def shot(
+        self,
+        tick: int,
+        p: Player,
+        weapon: str,
+        *,
+        pitch: float,
+        scoped: bool,
+        inaccuracy: float,
+        bullets: int,
+    ) -> None:
+        """A ``weapon_fire`` event: a bullet, or a grenade leaving the hand."""
+        self.add(
+            "shots",
+            tick,
+            p.entity_id,
+            1,
+            p.steamid,
+            p.name,
+            AWPY_SIDE[p.side],
+            p.x,
+            p.y,
+            p.z,
+            pitch,
+            p.yaw,
+            weapon,
+            scoped,
+            inaccuracy,
+            bullets,
+        )
+
+    def bomb(self, tick: int, event: str, p: Player, bombsite: str | None) -> None:
+        """A bomb action; awpy fills ``bombsite`` only for the plant and the defuse."""
+        self.add("bomb", tick, event, p.entity_id, 1, p.steamid, p.name, bombsite, p.x, p.y, p.z)
+
 
 class NullRecorder(Recorder):
-    """Discards everything (rollouts)."""
+    """Discards everything (rollouts): every typed helper ends in :meth:`add`."""
 
     def add(self, table: str, *row: object) -> None:
-        pass
-
-    def kill(self, *args: object, **kwargs: object) -> None:
-        pass
-
-    def damage(self, *args: object, **kwargs: object) -> None:
         pass
 
 

@@ -151,7 +151,7 @@ class RoundEngine:
         p.action = action
         if action == "plant":
             p.planting_until = t + round(self.params.plant_time_s * TICK_RATE)
-            self.rec.add("bomb", t, "start_plant", p.entity_id, 1, p.steamid, p.name, None, p.x, p.y, p.z)
+            self.rec.bomb(t, "start_plant", p, None)
             self._set_goal(p, p.place)
         elif action == "defuse":
             kit = self.params.defuse_kit_time_s if p.defuser else self.params.defuse_time_s
@@ -349,23 +349,14 @@ class RoundEngine:
     def _shoot(self, p: Player, target: Player, gun: weapons.GunStats, tick: int, rng: random.Random) -> None:
         weapon = p.weapon
         p.clip -= 1
-        self.rec.add(
-            "shots",
+        self.rec.shot(
             tick,
-            p.entity_id,
-            1,
-            p.steamid,
-            p.name,
-            AWPY_SIDE[p.side],
-            p.x,
-            p.y,
-            p.z,
-            0.0,
-            p.yaw,
+            p,
             weapon,
-            weapon in ("awp", "ssg08", "scar20", "g3sg1") and not p.moved,
-            0.01 if not p.moved else 0.12,
-            max(p.clip, 0),
+            pitch=0.0,
+            scoped=weapon in ("awp", "ssg08", "scar20", "g3sg1") and not p.moved,
+            inaccuracy=0.01 if not p.moved else 0.12,
+            bullets=max(p.clip, 0),
         )
         if p.clip <= 0:
             p.clip = gun.clip
@@ -457,36 +448,12 @@ class RoundEngine:
         if attacker is not None and attacker.side != victim.side:
             attacker.money = min(attacker.money + weapons.kill_reward(weapon), self.params.economy.max_money)
         if victim.planting_until >= 0:
-            self.rec.add(
-                "bomb",
-                tick,
-                "interrupt_plant",
-                victim.entity_id,
-                1,
-                victim.steamid,
-                victim.name,
-                None,
-                victim.x,
-                victim.y,
-                victim.z,
-            )
+            self.rec.bomb(tick, "interrupt_plant", victim, None)
         if victim.has_bomb:
             victim.has_bomb = False
             s.bomb_dropped, s.bomb_place = True, self.current_place(victim)
             s.bomb_xyz = (victim.x, victim.y, victim.z)
-            self.rec.add(
-                "bomb",
-                tick,
-                "drop",
-                victim.entity_id,
-                1,
-                victim.steamid,
-                victim.name,
-                None,
-                victim.x,
-                victim.y,
-                victim.z,
-            )
+            self.rec.bomb(tick, "drop", victim, None)
         victim.planting_until = victim.defusing_until = -1
         victim.primary = victim.secondary = None
         victim.grenades, victim.armor, victim.helmet, victim.defuser = [], 0, False, False
@@ -546,24 +513,7 @@ class RoundEngine:
         )
         s.next_entity += 1
         s.grenades.append(nade)
-        self.rec.add(
-            "shots",
-            t,
-            p.entity_id,
-            1,
-            p.steamid,
-            p.name,
-            AWPY_SIDE[p.side],
-            p.x,
-            p.y,
-            p.z,
-            -10.0,
-            p.yaw,
-            kind,
-            False,
-            0.0,
-            0,
-        )
+        self.rec.shot(t, p, kind, pitch=-10.0, scoped=False, inaccuracy=0.0, bullets=0)
         self._record_flight(p, nade)
         return True
 
@@ -677,19 +627,7 @@ class RoundEngine:
         for p in s.players:
             if p.alive and 0 <= p.planting_until < end:
                 site = s.t_target
-                self.rec.add(
-                    "bomb",
-                    p.planting_until,
-                    "finish_plant",
-                    p.entity_id,
-                    1,
-                    p.steamid,
-                    p.name,
-                    site,
-                    p.x,
-                    p.y,
-                    p.z,
-                )
+                self.rec.bomb(p.planting_until, "finish_plant", p, site)
                 s.planted_tick, s.planted_site, s.planter = p.planting_until, site, p.steamid
                 s.bomb_place, s.bomb_xyz, p.has_bomb, p.planting_until = p.place, (p.x, p.y, p.z), False, -1
                 p.money = min(p.money + self.params.economy.plant_reward, self.params.economy.max_money)
@@ -697,26 +635,14 @@ class RoundEngine:
                     if q.alive and q.forced is None:
                         q.next_decision = min(q.next_decision, end)
             if p.alive and 0 <= p.defusing_until < end and s.planted_tick >= 0 and not s.defused:
-                self.rec.add(
-                    "bomb",
-                    p.defusing_until,
-                    "defuse",
-                    p.entity_id,
-                    1,
-                    p.steamid,
-                    p.name,
-                    s.planted_site,
-                    p.x,
-                    p.y,
-                    p.z,
-                )
+                self.rec.bomb(p.defusing_until, "defuse", p, s.planted_site)
                 s.defused, s.defused_tick, p.defusing_until = True, p.defusing_until, -1
                 p.money = min(p.money + self.params.economy.defuse_reward, self.params.economy.max_money)
         if s.bomb_dropped:
             for p in s.alive(T):
                 if self.current_place(p) == s.bomb_place:
                     s.bomb_dropped, s.bomb_place, p.has_bomb = False, None, True
-                    self.rec.add("bomb", t, "pickup", p.entity_id, 1, p.steamid, p.name, None, p.x, p.y, p.z)
+                    self.rec.bomb(t, "pickup", p, None)
                     break
 
     def _check_end(self, t: int) -> None:
