@@ -257,3 +257,23 @@ def test_visible_enemies_from_the_tables(sims):
     assert joined["visible_enemies"].max() > 0
     unknown = alive.head(3).with_columns(pl.lit("NotAPlace").alias("place"))
     assert visible_enemies(unknown, sim.tables["smokes"], sim.graph)["visible_enemies"].null_count() == 3
+
+
+def test_players_move_at_cs2_speeds(sims):
+    """No one outruns a knife (250 u/s) between two snapshots of the same live round."""
+    for sim in sims:
+        ticks = with_round(sim.tables["ticks"], sim.tables["rounds"]).filter(pl.col("health") > 0)
+        moves = (
+            ticks.sort("steamid", "tick")
+            .with_columns(
+                dt=(pl.col("tick") - pl.col("tick").shift(1)).over("steamid") / TICK_RATE,
+                dist=((pl.col("x") - pl.col("x").shift(1)) ** 2 + (pl.col("y") - pl.col("y").shift(1)) ** 2)
+                .sqrt()
+                .over("steamid"),
+                same_round=(pl.col("round_num") == pl.col("round_num").shift(1)).over("steamid"),
+            )
+            .filter(pl.col("same_round") & (pl.col("dt") > 0))
+        )
+        speed = moves["dist"] / moves["dt"]
+        assert speed.max() <= 260, sim.match_id
+        assert speed.quantile(0.9) > 150, sim.match_id  # and they do run

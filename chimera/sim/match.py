@@ -20,7 +20,7 @@ from chimera.config import MatchSpec, SimParams
 from chimera.sim import economy, weapons
 from chimera.sim.maps import MapGraph, get_map
 from chimera.sim.recorder import NullRecorder, Recorder
-from chimera.sim.round import RoundEngine
+from chimera.sim.round import RoundEngine, spot
 from chimera.sim.state import AWPY_SIDE, CT, OTHER, Player, RoundState, T, Team
 from chimera.tables import ROUND_END_REASONS, TEAM_NUM, TICK_RATE, MatchTables
 
@@ -183,7 +183,7 @@ class MatchSimulator:
         spawn = self.graph.places[self.graph.t_spawn if p.side == T else self.graph.ct_spawn]
         p.round_start_value = economy.equipment_value(p) if p.alive else 0
         p.alive, p.health, p.place, p.path, p.progress = True, 100, spawn.name, [], 0.0
-        p.x, p.y, p.z, p.vx, p.vy = spawn.x, spawn.y, spawn.z, 0.0, 0.0
+        (p.x, p.y, p.z), p.vx, p.vy = spot(self.graph, p.steamid, spawn.name), 0.0, 0.0
         p.action, p.goal, p.goal_site, p.hold_spot, p.next_decision = "hold", spawn.name, "", "", 0
         p.forced, p.forced_until, p.moved, p.ready, p.shot_debt = None, -1, False, {}, 0.0
         p.blind_until, p.blind_s, p.flashed_by = 0, 0.0, -1

@@ -94,7 +94,7 @@ def scores(v: View, side: str, aggression: float, defuse_s: float) -> dict[str, 
     elif not v.planted:
         s["hold"] = 1.2 + 0.6 * (1 - a) + 0.3 * v.near
         s["advance"] = 0.9 * a + 0.25 * adv - 0.4 * v.near - 0.8 * (v.time_left > EARLY_S)
-        s["rotate"] = -0.5 + 0.8 * v.others_at_far_site
+        s["rotate"] = -0.5 + 1.2 * v.others_at_far_site
         s["fall_back"] = -0.3 + 1.2 * (v.hp < 0.35) + 0.5 * (v.near >= 2)
         s["save"] = 1.5 if v.us == 1 and v.them >= 3 else -1.5
     else:

@@ -10,6 +10,7 @@ which is why the decisions of :mod:`chimera.sim.policy` change who wins.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 
@@ -36,7 +37,6 @@ class RoundEngine:
         self.graph, self.params, self.state, self.rec, self.every = graph, params, state, rec, every
         self.n = params.step_ticks
         self.dt = self.n / TICK_RATE
-        self._offsets: dict[tuple[int, str], tuple[float, float]] = {}
 
     # -- driving -------------------------------------------------------------------------------------
     def run(self, until_tick: int | None = None, post_round: bool = True) -> RoundState:
@@ -214,7 +214,7 @@ class RoundEngine:
         g = self.graph
         p.goal = goal
         if p.path and p.progress > 0:
-            nxt, edge = p.path[0], self._edge(p.place, p.path[0])
+            nxt, edge = p.path[0], self._edge(p, p.place, p.path[0])
             if g.distance(nxt, goal) + edge - p.progress <= g.distance(p.place, goal) + p.progress:
                 p.path = [nxt, *g.path(nxt, goal)[1:]]
             else:  # turn around on the edge
@@ -225,9 +225,9 @@ class RoundEngine:
             p.progress = 0.0
             p.path = list(g.path(p.place, goal)[1:])
 
-    def _edge(self, a: str, b: str) -> float:
-        pa, pb = self.graph.places[a], self.graph.places[b]
-        return math.dist((pa.x, pa.y, pa.z), (pb.x, pb.y, pb.z))
+    def _edge(self, p: Player, a: str, b: str) -> float:
+        """Length of the walk from ``p``'s spot on ``a`` to its spot on ``b``."""
+        return math.dist(spot(self.graph, p.steamid, a), spot(self.graph, p.steamid, b))
 
     def _move(self, t: int) -> None:
         for p in self.state.players:
@@ -242,7 +242,7 @@ class RoundEngine:
                 nxt = p.path[0]
                 if (p.forced is None or t >= p.forced_until) and self._burning(nxt, t):
                     break
-                rest = self._edge(p.place, nxt) - p.progress
+                rest = self._edge(p, p.place, nxt) - p.progress
                 if step >= rest:
                     p.place, p.progress, step = nxt, 0.0, step - rest
                     p.path.pop(0)
@@ -259,30 +259,18 @@ class RoundEngine:
                 else:
                     p.next_decision = min(p.next_decision, t + self.n)
 
-    def _offset(self, p: Player, place: str) -> tuple[float, float]:
-        """A fixed spot for each player within a place, so five players on a site do not overlap."""
-        key = (p.steamid, place)
-        if key not in self._offsets:
-            r = random.Random(f"{p.steamid}:{place}")
-            self._offsets[key] = (r.uniform(-70, 70), r.uniform(-70, 70))
-        return self._offsets[key]
-
     def _place_xyz(self, p: Player) -> None:
-        a = self.graph.places[p.place]
-        ox, oy = self._offset(p, p.place)
+        a = spot(self.graph, p.steamid, p.place)
         if p.path and p.progress > 0:
-            b = self.graph.places[p.path[0]]
-            f = p.progress / max(self._edge(p.place, p.path[0]), 1e-6)
-            bx, by = self._offset(p, p.path[0])
-            p.x = a.x + ox + f * (b.x + bx - a.x - ox)
-            p.y = a.y + oy + f * (b.y + by - a.y - oy)
-            p.z = a.z + f * (b.z - a.z)
+            b = spot(self.graph, p.steamid, p.path[0])
+            f = p.progress / max(math.dist(a, b), 1e-6)
+            p.x, p.y, p.z = (a[k] + f * (b[k] - a[k]) for k in range(3))
         else:
-            p.x, p.y, p.z = a.x + ox, a.y + oy, a.z
+            p.x, p.y, p.z = a
 
     def current_place(self, p: Player) -> str:
         """The place name the engine reports for ``p`` (the nearer end of the edge it walks)."""
-        if p.path and p.progress > 0.5 * self._edge(p.place, p.path[0]):
+        if p.path and p.progress > 0.5 * self._edge(p, p.place, p.path[0]):
             return p.path[0]
         return p.place
 
@@ -721,6 +709,13 @@ class RoundEngine:
             inv,
             place.name,
         )
+
+
+@functools.cache
+def spot(graph: MapGraph, steamid: int, place: str) -> tuple[float, float, float]:
+    """Where a player stands on a place: a fixed spot per player, so five players on a site do not overlap."""
+    centre, r = graph.places[place], random.Random(f"{steamid}:{place}")
+    return (centre.x + r.uniform(-70, 70), centre.y + r.uniform(-70, 70), centre.z)
 
 
 _GRENADE_COLUMNS = (("molotov", "incgrenade"), ("smokegrenade",), ("hegrenade",), ("flashbang",), ("decoy",))
