@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import polars as pl
-
 
 def _tmp_sibling(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
@@ -54,9 +52,3 @@ def write_json(path: str | Path, obj: object) -> None:
     """Write pretty, key-sorted JSON atomically (sorted keys keep DVC hashes stable)."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
-
-
-def write_parquet(path: str | Path, df: pl.DataFrame) -> None:
-    """Write a Parquet file atomically; same frame, same bytes (no timestamps are embedded)."""
-    with atomic_path(path) as tmp:
-        df.write_parquet(tmp, compression="zstd", statistics=True)

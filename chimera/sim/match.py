@@ -188,7 +188,7 @@ class MatchSimulator:
         p.forced, p.forced_until, p.moved, p.ready, p.shot_debt = None, -1, False, {}, 0.0
         p.blind_until, p.blind_s, p.flashed_by = 0, 0.0, -1
         p.planting_until = p.defusing_until = p.died_tick = -1
-        p.has_bomb, p.reload_until, p.damage_dealt = False, 0, 0
+        p.has_bomb, p.reload_until = False, 0
         if p.secondary is None:
             p.secondary = economy.DEFAULT_PISTOL[p.side]
         p.round_start_value = economy.equipment_value(p)

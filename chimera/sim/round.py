@@ -19,7 +19,7 @@ from chimera.sim import economy, policy, weapons
 from chimera.sim.maps import MapGraph
 from chimera.sim.recorder import Recorder
 from chimera.sim.sight import SMOKE_RADIUS, sees
-from chimera.sim.state import ACTIONS, AWPY_SIDE, CT, OTHER, Area, Grenade, Player, RoundState, T
+from chimera.sim.state import ACTIONS, AWPY_SIDE, CT, Area, Grenade, Player, RoundState, T
 from chimera.tables import TICK_RATE
 
 SMOKE_S, FIRE_S = 18.0, 7.0
@@ -390,7 +390,6 @@ class RoundEngine:
             tick, attacker, victim, weapon, dmg_health, dmg_armor, hitgroup, victim.health, victim.armor
         )
         if attacker is not None and attacker.side != victim.side:
-            attacker.damage_dealt += before - victim.health
             self.state.damage_log.setdefault(victim.steamid, {}).setdefault(attacker.steamid, 0)
             self.state.damage_log[victim.steamid][attacker.steamid] += before - victim.health
         if victim.health == 0:
@@ -430,8 +429,6 @@ class RoundEngine:
             thrusmoke=thru,
             noscope=weapon in ("awp", "ssg08") and attacker is not None and attacker.moved,
         )
-        if s.first_kill_tick < 0:
-            s.first_kill_tick, s.first_kill_side = tick, OTHER[victim.side]
         s.last_kill_tick = tick
         if attacker is not None and attacker.side != victim.side:
             attacker.money = min(attacker.money + weapons.kill_reward(weapon), self.params.economy.max_money)
@@ -440,7 +437,6 @@ class RoundEngine:
         if victim.has_bomb:
             victim.has_bomb = False
             s.bomb_dropped, s.bomb_place = True, self.current_place(victim)
-            s.bomb_xyz = (victim.x, victim.y, victim.z)
             self.rec.bomb(tick, "drop", victim, None)
         victim.planting_until = victim.defusing_until = -1
         victim.primary = victim.secondary = None
@@ -616,8 +612,8 @@ class RoundEngine:
             if p.alive and 0 <= p.planting_until < end:
                 site = s.t_target
                 self.rec.bomb(p.planting_until, "finish_plant", p, site)
-                s.planted_tick, s.planted_site, s.planter = p.planting_until, site, p.steamid
-                s.bomb_place, s.bomb_xyz, p.has_bomb, p.planting_until = p.place, (p.x, p.y, p.z), False, -1
+                s.planted_tick, s.planted_site = p.planting_until, site
+                s.bomb_place, p.has_bomb, p.planting_until = p.place, False, -1
                 p.money = min(p.money + self.params.economy.plant_reward, self.params.economy.max_money)
                 for q in s.players:
                     if q.alive and q.forced is None:

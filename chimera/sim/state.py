@@ -70,7 +70,6 @@ class Player:
     planting_until: int = -1
     defusing_until: int = -1
     round_start_value: int = 0
-    damage_dealt: int = 0
     died_tick: int = -1
 
     @property
@@ -135,11 +134,9 @@ class RoundState:
     t_target: str = "A"  # bombsite the Ts are going for
     t_execute_tick: int = 0  # when the Ts stop taking map control and hit the site
     bomb_place: str | None = None  # where the bomb lies when dropped or planted
-    bomb_xyz: tuple[float, float, float] | None = None
     bomb_dropped: bool = False
     planted_tick: int = -1
     planted_site: str | None = None
-    planter: int = -1
     defused: bool = False
     grenades: list[Grenade] = field(default_factory=list)
     areas: list[Area] = field(default_factory=list)
@@ -152,8 +149,6 @@ class RoundState:
     end_tick: int = -1
     winner: str | None = None  # T or CT
     reason: str | None = None
-    first_kill_tick: int = -1
-    first_kill_side: str | None = None
 
     def known_by(self, side: str) -> dict[int, tuple[str, int]]:
         return self.known[side]
