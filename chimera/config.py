@@ -90,8 +90,39 @@ class IngestParams(Strict):
     sim: SimParams
 
 
+class PauseParams(Strict):
+    round_index: int | None = Field(1, ge=0)  # which rendered round (0 = first) has a tactical timeout
+    after_s: float = Field(4, ge=0)  # seconds into that round's freeze time
+    duration_s: float = Field(20, gt=0)
+
+
+class ReplayParams(Strict):
+    after_round_indices: tuple[int, ...] = (0, 2)  # rendered rounds followed by an instant replay
+    duration_s: float = Field(4, gt=0, le=4.5)  # fits in the 7 s between rounds, after 2 s of live play
+
+
+class RenderParams(Strict):
+    seed: int = Field(ge=0)
+    width: int = Field(1280, ge=320, le=3840, multiple_of=2)
+    height: int = Field(720, ge=180, le=2160, multiple_of=2)
+    fps: int = Field(30, ge=5, le=60)
+    first_round: int = Field(1, ge=1)
+    round_count: int = Field(4, ge=1)
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = "veryfast"
+    crf: int = Field(23, ge=0, le=51)
+    encoder_threads: int = Field(1, ge=0, le=16)  # 0 = let x264 choose; 1 keeps parallel matches fair
+    workers: int = Field(2, ge=1, le=16)  # matches rendered in parallel
+    start_delay_s: tuple[float, float] = (8.0, 20.0)  # the hidden offset is drawn from this range
+    drift_ppm: float = Field(150.0, ge=-5000, le=5000)  # broadcast clock vs server clock
+    observer_shot_s: tuple[float, float] = (4.0, 9.0)
+    degraded_share: float = Field(0.25, ge=0, le=1)  # shots with JPEG artefacts or blur
+    pause: PauseParams = PauseParams()
+    replay: ReplayParams = ReplayParams()
+
+
 class Params(Strict):
     ingest: IngestParams
+    render: RenderParams
 
 
 class ParamsError(ValueError):

@@ -1,0 +1,1 @@
+"""The ``render`` stage: a simulated match as a tournament broadcast video plus its hidden truth."""

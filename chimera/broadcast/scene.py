@@ -1,0 +1,80 @@
+"""The moving picture behind the HUD: a textured top-down view of the map that follows the observed player.
+
+The map graph is drawn once onto a large canvas (places, routes, callouts, grain); every frame is a
+window of that canvas centred on the spectated player, with the players, smokes and fires of that
+moment on top. The picture moves whenever the player moves and jumps at every observer switch, so
+shot detection and OCR work on frames that are never trivially clean.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from chimera.sim.maps import MapGraph
+
+T_DOT, CT_DOT = (40, 140, 230), (230, 150, 60)
+
+
+class Scene:
+    def __init__(self, graph: MapGraph, width: int, height: int, seed: int):
+        self.w, self.h = width, height
+        xs = [p.x for p in graph.places.values()]
+        ys = [p.y for p in graph.places.values()]
+        self.x0, self.y1 = min(xs) - 600, max(ys) + 600
+        span = max(max(xs) - min(xs), max(ys) - min(ys)) + 1200
+        self.scale = 2.2 * max(width, height) / span  # pixels per map unit
+        cw, ch = self._px(max(xs) + 600, min(ys) - 600)
+        rng = np.random.default_rng(seed)
+        grain = rng.integers(0, 36, (ch // 4 + 1, cw // 4 + 1), dtype=np.uint8)
+        grain = cv2.resize(grain, (cw, ch), interpolation=cv2.INTER_LINEAR)
+        canvas = np.dstack([grain + 30, grain + 34, grain + 28]).astype(np.uint8)
+        thick = max(2, round(90 * self.scale))
+        for a, b in graph.edges:
+            pa, pb = graph.places[a], graph.places[b]
+            cv2.line(canvas, self._px(pa.x, pa.y), self._px(pb.x, pb.y), (78, 82, 76), thick, cv2.LINE_AA)
+        for place in graph.places.values():
+            center = self._px(place.x, place.y)
+            cv2.circle(canvas, center, round(thick * 1.1), (92, 98, 90), -1, cv2.LINE_AA)
+            cv2.putText(
+                canvas,
+                place.callout,
+                (center[0] - 30, center[1] - thick),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.5 * self.scale * 10,
+                (150, 150, 140),
+                1,
+                cv2.LINE_AA,
+            )
+        pad_y, pad_x = height, width  # so a window centred anywhere on the map stays inside the canvas
+        self.canvas = cv2.copyMakeBorder(canvas, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_REFLECT)
+        self.pad = (pad_x, pad_y)
+
+    def _px(self, x: float, y: float) -> tuple[int, int]:
+        return round((x - self.x0) * self.scale), round((self.y1 - y) * self.scale)
+
+    def frame(
+        self,
+        center: tuple[float, float],
+        dots: list[tuple[float, float, str, bool]],
+        clouds: list[tuple[float, float, bool]],
+    ) -> np.ndarray:
+        """The window around ``center``; ``dots`` are (x, y, side, observed), ``clouds`` (x, y, is_smoke)."""
+        cx, cy = self._px(*center)
+        left = cx + self.pad[0] - self.w // 2
+        top = cy + self.pad[1] - self.h // 2
+        left = min(max(left, 0), self.canvas.shape[1] - self.w)
+        top = min(max(top, 0), self.canvas.shape[0] - self.h)
+        img = self.canvas[top : top + self.h, left : left + self.w].copy()
+        ox, oy = self.pad[0] - left, self.pad[1] - top
+        r = max(3, round(55 * self.scale))
+        for x, y, is_smoke in clouds:
+            px, py = self._px(x, y)
+            color = (170, 170, 170) if is_smoke else (30, 110, 230)
+            cv2.circle(img, (px + ox, py + oy), round(180 * self.scale), color, -1, cv2.LINE_AA)
+        for x, y, side, observed in dots:
+            px, py = self._px(x, y)
+            cv2.circle(img, (px + ox, py + oy), r, T_DOT if side == "T" else CT_DOT, -1, cv2.LINE_AA)
+            if observed:
+                cv2.circle(img, (px + ox, py + oy), r + 3, (250, 250, 250), 2, cv2.LINE_AA)
+        return img
