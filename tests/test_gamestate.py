@@ -35,7 +35,13 @@ INVENTORY = {
     C: "m4a1_silencer,usp_silencer,knife,incgrenade,hegrenade",
     D: "usp_silencer,knife,flashbang",  # as a real demo lists two flashbangs: one entity ...
 }
-FLASHBANGS = {A: 0, B: 2, E: 0, C: 0, D: 2}  # ... and the count column says 2
+FLASHBANGS = {
+    A: 0,
+    B: 0,
+    E: 0,
+    C: 0,
+    D: 2,
+}  # ... and the count says 2 (B: 0, so its list is the inventory alone)
 PRIMARY = {A: None, B: "ak47", E: None, C: "m4a1_silencer", D: None}
 SECONDARY = {A: "p250", B: "glock", E: None, C: "usp_silencer", D: "usp_silencer"}
 TICKS = range(0, 1001, 4)

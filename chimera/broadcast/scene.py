@@ -41,7 +41,7 @@ class Scene:
                 place.callout,
                 (center[0] - 30, center[1] - thick),
                 cv2.FONT_HERSHEY_SIMPLEX,
-                0.5 * self.scale * 10,
+                0.5 * self.scale * 5,
                 (150, 150, 140),
                 1,
                 cv2.LINE_AA,

@@ -51,6 +51,9 @@ class RoundEngine:
 
     def step(self) -> None:
         s, t = self.state, self.state.tick
+        # Snapshots of this step's ticks show the state before its events (which fall inside the step),
+        # so a table never shows a death, a plant or a pickup before the event row that causes it.
+        self._record(t)
         if s.winner is None and t >= s.freeze_end_tick:
             if t < s.freeze_end_tick + self.n:
                 self._setup_round(t)
@@ -62,7 +65,6 @@ class RoundEngine:
             self._burn(t)
             self._bomb(t)
             self._check_end(t)
-        self._record(t)
         s.tick = t + self.n
 
     def force(self, steamid: int, action: str, seconds: float) -> None:
