@@ -89,6 +89,15 @@ class IngestParams(Strict):
     demos: DemosParams = DemosParams()
     sim: SimParams
 
+    @model_validator(mode="after")
+    def _snapshots_on_the_step_grid(self) -> IngestParams:
+        if self.snapshot_every % self.sim.step_ticks:
+            raise ValueError(
+                f"snapshot_every ({self.snapshot_every}) must be a multiple of sim.step_ticks "
+                f"({self.sim.step_ticks}): the simulator's snapshots are taken between steps"
+            )
+        return self
+
 
 class PauseParams(Strict):
     round_index: int | None = Field(1, ge=0)  # which rendered round (0 = first) has a tactical timeout

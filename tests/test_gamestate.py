@@ -393,7 +393,7 @@ def test_at_tick_takes_the_nearest_earlier_snapshot(hand):
 @pytest.fixture(scope="module")
 def sim_match() -> tables.MatchTables:
     sim = load_params().ingest.sim
-    return MatchSimulator(sim.matches[0], sim.model_copy(update={"max_rounds": 4}), seed="gs/0").run()
+    return MatchSimulator(sim.matches[0], sim.model_copy(update={"max_rounds": 4}), seed="gs/4").run()
 
 
 @pytest.fixture(scope="module")

@@ -121,10 +121,11 @@ class Footage:
 
     def killfeed(self, tick: float) -> list[str]:
         recent = self.kills.filter(pl.col("tick").is_between(tick - 5 * TICK_RATE, tick))
-        return [
-            f"{r['attacker_name'] or 'world'}  {names.display_name(r['weapon']) or r['weapon']}  {r['victim_name']}"
-            for r in recent.iter_rows(named=True)
-        ]
+        lines = []
+        for r in recent.iter_rows(named=True):
+            weapon = names.display_name(r["weapon"]) or r["weapon"]
+            lines.append(f"{r['attacker_name'] or 'world'}  {weapon}  {r['victim_name']}")
+        return lines
 
     def view(self, tick: float, player: int, shot_kind: str) -> HudView:
         k = self.index(tick)

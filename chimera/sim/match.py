@@ -159,7 +159,7 @@ class MatchSimulator:
             round_num=num,
             start_tick=tick,
             freeze_end_tick=tick + round(p.freeze_time_s * TICK_RATE),
-            tick=tick,
+            tick=tick + (-tick % p.step_ticks),  # steps run on a global grid that snapshot ticks lie on
             players=self.players,
             teams=self.teams,
             streams=rngs,

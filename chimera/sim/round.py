@@ -51,9 +51,8 @@ class RoundEngine:
 
     def step(self) -> None:
         s, t = self.state, self.state.tick
-        # Snapshots of this step's ticks show the state before its events (which fall inside the step),
-        # so a table never shows a death, a plant or a pickup before the event row that causes it.
-        self._record(t)
+        # A step at tick t plays the ticks (t - n, t]: every event it writes has a tick <= t, and the
+        # snapshot of tick t is taken afterwards: a table row at tick T reflects exactly the events up to T.
         if s.winner is None and t >= s.freeze_end_tick:
             if t < s.freeze_end_tick + self.n:
                 self._setup_round(t)
@@ -65,6 +64,7 @@ class RoundEngine:
             self._burn(t)
             self._bomb(t)
             self._check_end(t)
+        self._record(t)
         s.tick = t + self.n
 
     def force(self, steamid: int, action: str, seconds: float) -> None:
@@ -317,7 +317,7 @@ class RoundEngine:
 
     def _combat(self, t: int, visible: dict[int, list[Player]]) -> None:
         s, rng = self.state, self.state.streams["combat"]
-        tick = t + rng.randrange(self.n)
+        tick = t
         order = [p for p in s.players if p.alive]
         rng.shuffle(order)
         for p in order:
@@ -531,7 +531,7 @@ class RoundEngine:
 
     def _land_grenades(self, t: int) -> None:
         s = self.state
-        for nade in [n for n in s.grenades if n.land_tick < t + self.n]:
+        for nade in [n for n in s.grenades if n.land_tick <= t]:
             s.grenades.remove(nade)
             tick = nade.land_tick
             if nade.kind in ("smokegrenade", "molotov", "incgrenade"):
@@ -597,7 +597,11 @@ class RoundEngine:
     def _burn(self, t: int) -> None:
         s = self.state
         for fire in [a for a in s.areas if a.kind != "smokegrenade" and a.start_tick <= t < a.end_tick]:
-            ticks = [k for k in range(t, t + self.n) if (k - fire.start_tick) % 16 == 0 and k < fire.end_tick]
+            ticks = [
+                k
+                for k in range(t - self.n + 1, t + 1)
+                if (k - fire.start_tick) % 16 == 0 and fire.start_tick <= k < fire.end_tick
+            ]
             if not ticks:
                 continue
             thrower = s.player(fire.thrower)
@@ -611,7 +615,7 @@ class RoundEngine:
     def _bomb(self, t: int) -> None:
         s, end = self.state, t + self.n
         for p in s.players:
-            if p.alive and 0 <= p.planting_until < end:
+            if p.alive and 0 <= p.planting_until <= t:
                 site = s.t_target
                 self.rec.bomb(p.planting_until, "finish_plant", p, site)
                 s.planted_tick, s.planted_site = p.planting_until, site
@@ -620,7 +624,7 @@ class RoundEngine:
                 for q in s.players:
                     if q.alive and q.forced is None:
                         q.next_decision = min(q.next_decision, end)
-            if p.alive and 0 <= p.defusing_until < end and s.planted_tick >= 0 and not s.defused:
+            if p.alive and 0 <= p.defusing_until <= t and s.planted_tick >= 0 and not s.defused:
                 self.rec.bomb(p.defusing_until, "defuse", p, s.planted_site)
                 s.defused, s.defused_tick, p.defusing_until = True, p.defusing_until, -1
                 p.money = min(p.money + self.params.economy.defuse_reward, self.params.economy.max_money)
@@ -632,20 +636,20 @@ class RoundEngine:
                     break
 
     def _check_end(self, t: int) -> None:
-        s, end = self.state, t + self.n
+        s = self.state
         round_end = s.freeze_end_tick + round(self.params.round_time_s * TICK_RATE)
         candidates = []
         if s.defused:
             candidates.append((s.defused_tick, CT, "bomb_defused"))
         if s.planted_tick >= 0:
             explode = s.planted_tick + round(self.params.bomb_timer_s * TICK_RATE)
-            if explode < end:
+            if explode <= t:
                 candidates.append((explode, T, "target_bombed"))
         if not s.alive(CT):
             candidates.append((s.last_kill_tick, T, "terrorists_win"))
         if not s.alive(T) and s.planted_tick < 0:
             candidates.append((s.last_kill_tick, CT, "ct_win"))
-        if s.planted_tick < 0 and round_end < end:
+        if s.planted_tick < 0 and round_end <= t:
             candidates.append((round_end, CT, "target_saved"))
         if candidates:
             s.end_tick, s.winner, s.reason = min(candidates)
@@ -653,13 +657,12 @@ class RoundEngine:
     # -- recording -----------------------------------------------------------------------------------
     def _record(self, t: int) -> None:
         s = self.state
-        first, stop = t + (-t % self.every), t + self.n
-        if s.end_tick >= 0:  # the next round starts at the official end: its first ticks are not ours
-            stop = min(stop, s.end_tick + round(self.params.round_restart_delay_s * TICK_RATE))
-        for tick in range(first, stop, self.every):
-            blind = {p.steamid: p.blind_until > tick for p in s.players}
-            for p in s.players:
-                self._snapshot_row(p, tick, blind[p.steamid])
+        official_end = s.end_tick + round(self.params.round_restart_delay_s * TICK_RATE)
+        if t % self.every or (s.end_tick >= 0 and t >= official_end):
+            return  # the next round starts at the official end: its first ticks are not ours
+        blind = {p.steamid: p.blind_until > t for p in s.players}
+        for p in s.players:
+            self._snapshot_row(p, t, blind[p.steamid])
 
     def _snapshot_row(self, p: Player, tick: int, blinded: bool) -> None:
         alive = p.alive
