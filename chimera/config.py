@@ -129,9 +129,39 @@ class RenderParams(Strict):
     replay: ReplayParams = ReplayParams()
 
 
+Box = tuple[float, float, float, float]
+
+
+class SyncParams(Strict):
+    vod_dir: Path = Path("data/raw/vods")
+    ocr_engine: Literal["tesserocr", "pytesseract"] = "tesserocr"
+    tessdata: Path = Path("/usr/share/tesseract-ocr/5/tessdata")
+    timer_crop: Box  # (x0, y0, x1, y1) as fractions of the frame
+    score_crops: tuple[Box, Box]
+    upscale: int = Field(3, ge=1, le=8)
+    ocr_fps: float = Field(5.0, gt=0, le=60)
+    score_every_s: float = Field(5.0, gt=0)
+    scene_every: int = Field(2, ge=1, le=30)
+    scene_threshold: float = Field(27.0, gt=0)
+    max_gap_s: float = Field(1.6, gt=1.0)  # a longer wait for the next tick of the clock ends a segment
+    min_transitions: int = Field(3, ge=2)
+    residual_threshold_ms: float = Field(60.0, gt=0)
+    min_drift_span_s: float = Field(30.0, gt=0)
+
+    @field_validator("timer_crop", "score_crops")
+    @classmethod
+    def _fractions(cls, value):
+        boxes = value if isinstance(value[0], tuple) else (value,)
+        for x0, y0, x1, y1 in boxes:
+            if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
+                raise ValueError(f"crop {[x0, y0, x1, y1]} is not x0 < x1, y0 < y1 within 0..1")
+        return value
+
+
 class Params(Strict):
     ingest: IngestParams
     render: RenderParams
+    sync: SyncParams
 
 
 class ParamsError(ValueError):

@@ -28,7 +28,16 @@ class Scene:
         rng = np.random.default_rng(seed)
         grain = rng.integers(0, 36, (ch // 4 + 1, cw // 4 + 1), dtype=np.uint8)
         grain = cv2.resize(grain, (cw, ch), interpolation=cv2.INTER_LINEAR)
-        canvas = np.dstack([grain + 30, grain + 34, grain + 28]).astype(np.uint8)
+        # areas of the map differ in light and colour, as real maps do (so a cut is a real change)
+        light = cv2.resize(
+            rng.integers(0, 90, (6, 6)).astype(np.uint8), (cw, ch), interpolation=cv2.INTER_CUBIC
+        )
+        tint = cv2.resize(
+            rng.integers(0, 40, (5, 5, 3)).astype(np.uint8), (cw, ch), interpolation=cv2.INTER_CUBIC
+        )
+        canvas = (
+            (grain[..., None].astype(np.int16) + light[..., None] + tint + 15).clip(0, 255).astype(np.uint8)
+        )
         thick = max(2, round(90 * self.scale))
         for a, b in graph.edges:
             pa, pb = graph.places[a], graph.places[b]

@@ -1,0 +1,211 @@
+"""From timer transitions to ``video_time = a * demo_time + b``, per segment of continuous play (SPEC §6).
+
+1. *Runs*: transitions that follow each other second by second, each at most ``max_gap_s`` after the
+   last. A pause, a replay or a cut to a screen without the clock ends a run.
+2. *Round identity*: a run's values (``1:23``, ``1:22`` …) fit every round, so each run gets one
+   candidate per (round, phase) whose demo clock has those values, with the offset ``b`` it implies.
+   A Viterbi pass picks one candidate per run: offsets must stay equal between runs (a jump forward is
+   a pause, allowed at a cost; going back is impossible), rounds never decrease, and where the team
+   scores were read, the round must be ``left + right + 1``.
+3. *Fit*: the drift ``a`` is fitted once, robustly (scikit-learn RANSAC), on the deviations within
+   chains of runs that share an offset (continuous play between pauses) and span ``min_drift_span_s``;
+   each run's offset is then the median residual, and inliers are transitions within
+   ``residual_threshold_ms`` of the line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.linear_model import LinearRegression, RANSACRegressor
+
+from chimera.clock import FREEZE, LIVE
+from chimera.config import SyncParams
+from chimera.sync.scan import Transition
+from chimera.tables import TICK_RATE
+
+SAME_OFFSET_S = 0.35  # two runs with offsets this close are the same continuous play
+PAUSE_COST = 4.0
+SCORE_COST = 3.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    round_num: int
+    phases: tuple[str, ...]
+    ticks: tuple[int, ...]
+    offset: float  # median of video_time - demo_time (s)
+
+
+@dataclass(frozen=True)
+class SegmentFit:
+    round_num: int
+    phases: tuple[str, ...]
+    video_start: float
+    video_end: float
+    scale: float  # a: video seconds per demo second
+    offset: float  # b: video seconds
+    inliers: int
+    n: int
+    residual_ms: float
+    residuals_ms: tuple[float, ...]
+    video_times: tuple[float, ...]
+
+    @property
+    def drift_ppm(self) -> float:
+        return (1 / self.scale - 1) * 1e6
+
+    def tick(self, video_time: float) -> float:
+        return (video_time - self.offset) / self.scale * TICK_RATE
+
+
+def _continues(last: Transition, t: Transition, fps: float, max_gap_s: float, round_time_s: int) -> bool:
+    """Whether ``t`` is the same running clock as ``last``, allowing a few unread seconds in between.
+
+    Skipped seconds are fine when the video time between the two matches them (an OCR miss); a clock
+    that stood still meanwhile (a pause) or jumped (a cut to other footage) does not match.
+    """
+    steps = 1 if (t.seconds == round_time_s and t.previous == last.seconds) else last.seconds - t.seconds
+    gap = (t.frame - last.frame) / fps
+    return steps >= 1 and abs(gap - steps) < 0.5 and gap <= max_gap_s + steps - 1
+
+
+def split_runs(
+    transitions: list[Transition], cuts: list[int], fps: float, max_gap_s: float, round_time_s: int
+) -> list[list[Transition]]:
+    """Consecutive transitions of one running clock, split at scene cuts (SPEC §6: cuts start segments)."""
+    runs: list[list[Transition]] = []
+    cut_frames = sorted(cuts)
+    for t in transitions:
+        last = runs[-1][-1] if runs else None
+        cut_between = last is not None and any(last.frame < c <= t.frame for c in cut_frames)
+        if last is not None and not cut_between and _continues(last, t, fps, max_gap_s, round_time_s):
+            runs[-1].append(t)
+        else:
+            runs.append([t])
+    return runs
+
+
+def candidates(
+    run: list[Transition],
+    demo: dict[tuple[int, str, int], int],
+    rounds: list[int],
+    fps: float,
+    round_time_s: int,
+) -> list[Candidate]:
+    """Every (round, starting phase) whose clock shows the run's values, with the offset it implies."""
+    video = np.array([(t.frame - 0.5) / fps for t in run])
+    out = []
+    for r in rounds:
+        for start in (FREEZE, LIVE):
+            phase, ticks, phases = start, [], []
+            for t in run:
+                if phase == FREEZE and t.seconds == round_time_s and t.previous <= 1:
+                    phase = LIVE
+                tick = demo.get((r, phase, t.seconds))
+                if tick is None:
+                    break
+                ticks.append(tick)
+                phases.append(phase)
+            else:
+                offset = float(np.median(video - np.array(ticks) / TICK_RATE))
+                out.append(Candidate(r, tuple(dict.fromkeys(phases)), tuple(ticks), offset))
+    return out
+
+
+def _step_cost(prev: Candidate, cur: Candidate) -> float:
+    if cur.round_num < prev.round_num:
+        return np.inf
+    jump = cur.offset - prev.offset
+    if jump < -SAME_OFFSET_S:
+        return np.inf  # the game cannot have run ahead of the video
+    return 0.0 if jump <= SAME_OFFSET_S else PAUSE_COST
+
+
+def assign(options: list[list[Candidate]], rounds_seen: list[set[int]]) -> list[Candidate]:
+    """Viterbi over runs (each with at least one candidate); ``rounds_seen[i]``: rounds its scores imply.
+
+    Where no candidate can follow any of the previous run's (an impossible sequence), the path restarts.
+    """
+
+    def own(i: int, c: Candidate) -> float:
+        return SCORE_COST * sum(r != c.round_num for r in rounds_seen[i])
+
+    best = [[own(0, c) for c in options[0]]]
+    back = [[-1] * len(options[0])]
+    for i in range(1, len(options)):
+        row, arg = [], []
+        for c in options[i]:
+            costs = [b + _step_cost(p, c) for p, b in zip(options[i - 1], best[-1], strict=True)]
+            k = int(np.argmin(costs))
+            row.append(costs[k] + own(i, c))
+            arg.append(k if np.isfinite(costs[k]) else -1)
+        if not np.isfinite(row).any():
+            row = [own(i, c) for c in options[i]]
+        best.append([r if np.isfinite(r) else 1e9 for r in row])
+        back.append(arg)
+    k = int(np.argmin(best[-1]))
+    chosen = []
+    for i in range(len(options) - 1, -1, -1):
+        chosen.append(options[i][k])
+        k = back[i][k] if back[i][k] >= 0 else int(np.argmin(best[i - 1])) if i else 0
+    return chosen[::-1]
+
+
+def fit(
+    runs: list[list[Transition]], chosen: list[Candidate | None], fps: float, params: SyncParams
+) -> list[SegmentFit]:
+    """Drift from all long runs together (RANSAC), then each run's offset and inliers."""
+    data = []
+    for run, c in zip(runs, chosen, strict=True):
+        if c is not None:
+            video = np.array([(t.frame - 0.5) / fps for t in run])
+            data.append((c, video, np.array(c.ticks) / TICK_RATE))
+    threshold = params.residual_threshold_ms / 1000
+    # Chains: consecutive runs on one offset (no pause between them) share the broadcast clock, so the
+    # drift shows across a whole chain even when cuts make every run a few seconds long.
+    chains: list[list[int]] = []
+    for k, (c, _, _) in enumerate(data):
+        if chains and abs(c.offset - data[chains[-1][-1]][0].offset) <= SAME_OFFSET_S:
+            chains[-1].append(k)
+        else:
+            chains.append([k])
+    pooled = []
+    for chain in chains:
+        v = np.concatenate([data[k][1] for k in chain])
+        g = np.concatenate([data[k][2] for k in chain])
+        if g[-1] - g[0] >= params.min_drift_span_s and len(g) >= 3:
+            pooled.append((v - v.mean(), g - g.mean()))
+    scale = 1.0
+    if pooled:
+        x = np.concatenate([g for _, g in pooled])[:, None]
+        y = np.concatenate([v for v, _ in pooled])
+        ransac = RANSACRegressor(
+            LinearRegression(fit_intercept=False), residual_threshold=threshold, random_state=0
+        )
+        scale = float(ransac.fit(x, y).estimator_.coef_[0])
+    fits = []
+    for c, video, demo in data:
+        residual = video - scale * demo
+        offset = float(np.median(residual))
+        inliers = np.abs(residual - offset) < threshold
+        if inliers.any():
+            offset = float(np.mean(residual[inliers]))
+        errors = (residual - offset) * 1000
+        fits.append(
+            SegmentFit(
+                c.round_num,
+                c.phases,
+                float(video[0]),
+                float(video[-1]),
+                scale,
+                offset,
+                int(inliers.sum()),
+                len(video),
+                float(np.sqrt(np.mean(errors[inliers] ** 2))) if inliers.any() else float("nan"),
+                tuple(float(e) for e in errors),
+                tuple(float(v) for v in video),
+            )
+        )
+    return fits

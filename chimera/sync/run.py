@@ -1,0 +1,219 @@
+"""The ``sync`` stage: every VOD against its parsed match, then the error figures against the truth.
+
+Sync reads only the video and the parsed tables. The truth sidecar (rendered matches only) is opened
+afterwards, in :func:`evaluate`, to measure how far the fitted mapping is from the true tick; nothing
+it contains flows back into the fit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from chimera.broadcast import timeline
+from chimera.clock import round_clocks, transitions
+from chimera.config import SyncParams
+from chimera.io import atomic_path, write_json
+from chimera.sync import fit as fitting
+from chimera.sync.scan import Scan, VideoError, scan
+from chimera.tables import TICK_RATE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncResult:
+    match: str
+    video: Path
+    scan: Scan
+    segments: list[fitting.SegmentFit]
+    refused: list[dict] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    def as_json(self) -> dict:
+        return {
+            "match": self.match,
+            "video": str(self.video),
+            "fps": self.scan.fps,
+            "frames": self.scan.frames,
+            "duration_s": self.scan.duration_s,
+            "segments": [
+                {k: v for k, v in asdict(s).items() if k not in ("residuals_ms", "video_times")}
+                | {"drift_ppm": s.drift_ppm}
+                for s in self.segments
+            ],
+            "refused": self.refused,
+            "cuts": self.scan.cuts,
+            "transitions": len(self.scan.transitions),
+        }
+
+
+def sync_video(video: Path, match_dir: Path, params: SyncParams, round_time_s: float) -> SyncResult:
+    """Fit one VOD to its match; a video with no readable timer yields no segments (and says so)."""
+    start = time.perf_counter()
+    rounds, bomb = pl.read_parquet(match_dir / "rounds.parquet"), pl.read_parquet(match_dir / "bomb.parquet")
+    clock_rows = transitions(round_clocks(rounds, bomb, round_time_s)).iter_rows()
+    demo = {(r, phase, s): tick for r, phase, s, tick in clock_rows}
+    found = scan(video, params, round(round_time_s))
+    runs = fitting.split_runs(found.transitions, found.cuts, found.fps, params.max_gap_s, round(round_time_s))
+    runs = [r for r in runs if len(r) >= params.min_transitions]
+    options = [
+        fitting.candidates(r, demo, rounds["round_num"].to_list(), found.fps, round(round_time_s))
+        for r in runs
+    ]
+    kept = [(r, o) for r, o in zip(runs, options, strict=True) if o]
+    segments: list[fitting.SegmentFit] = []
+    if kept:
+        seen = [
+            {left + right + 1 for f, left, right in found.scores if r[0].frame <= f <= r[-1].frame}
+            for r, _ in kept
+        ]
+        chosen = fitting.assign([o for _, o in kept], seen)
+        segments = fitting.fit([r for r, _ in kept], chosen, found.fps, params)
+    else:
+        log.warning(
+            "%s: no readable, running HUD timer found: nothing to sync (is sync.timer_crop right?)", video
+        )
+    result = SyncResult(
+        match_dir.name, video, found, segments, _refused(found, segments), time.perf_counter() - start
+    )
+    return result
+
+
+def _refused(found: Scan, segments: list[fitting.SegmentFit]) -> list[dict]:
+    """The stretches of video not covered by a segment, with why (from what the timer showed there)."""
+    covered = sorted((s.video_start, s.video_end) for s in segments)
+    gaps, cursor = [], 0.0
+    for a, b in covered:
+        if a - cursor > 1.0:
+            gaps.append((cursor, a))
+        cursor = max(cursor, b)
+    if found.duration_s - cursor > 1.0:
+        gaps.append((cursor, found.duration_s))
+    out = []
+    for a, b in gaps:
+        values = [v for f, v in found.readings if a * found.fps <= f <= b * found.fps]
+        readable = [v for v in values if v is not None]
+        if len(readable) < max(1, len(values) // 4):
+            reason = "no timer digits (pre-show, replay, desk, or bomb planted)"
+        elif len(set(readable)) <= 2:
+            reason = "timer frozen (pause, round over, or replay)"
+        else:
+            reason = "clock running but too few clean transitions (or no round matches)"
+        out.append({"video_start": a, "video_end": b, "reason": reason})
+    return out
+
+
+def evaluate(
+    result: SyncResult, truth_path: Path, match_dir: Path, round_time_s: float, step_s: float = 0.2
+) -> dict:
+    """Errors of the fitted mapping against the renderer's truth, on a grid of video times."""
+    truth = json.loads(truth_path.read_text())
+    segments = [timeline.Segment(**s) for s in truth["segments"]]
+    errors, bad_kind = [], 0
+    for seg in result.segments:
+        for t in np.arange(seg.video_start, seg.video_end, step_s):
+            true = timeline.locate(segments, float(t))
+            if true.kind != timeline.LIVE:
+                bad_kind += 1
+                continue
+            errors.append(abs(seg.tick(float(t)) - true.tick_at(float(t))) / TICK_RATE * 1000)
+    clocks = round_clocks(
+        pl.read_parquet(match_dir / "rounds.parquet"),
+        pl.read_parquet(match_dir / "bomb.parquet"),
+        round_time_s,
+    )
+    shown, read = 0, 0
+    for f, value in result.scan.readings:
+        t = f / result.scan.fps
+        true = timeline.locate(segments, t)
+        if true.kind in (timeline.LIVE, timeline.PAUSE):
+            tick = true.tick_at(t)
+            clock = next((c for c in reversed(clocks) if c.start_tick <= tick), clocks[0])
+            if clock.display(tick).seconds is not None:
+                shown += 1
+                read += value is not None
+    offsets = [abs(s.offset - _true_offset(segments, s)) * 1000 for s in result.segments]
+    return {
+        "errors_ms": errors,
+        "bad_kind": bad_kind,
+        "shown": shown,
+        "read": read,
+        "offset_errors_ms": offsets,
+    }
+
+
+def _true_offset(segments: list[timeline.Segment], seg: fitting.SegmentFit) -> float:
+    """The true b of the segment's middle: video time minus demo time there."""
+    t = (seg.video_start + seg.video_end) / 2
+    return t - seg.scale * timeline.locate(segments, t).tick_at(t) / TICK_RATE
+
+
+def run(
+    params: SyncParams,
+    parsed_dir: Path,
+    out_dir: Path,
+    metrics_path: Path,
+    residuals_path: Path,
+    round_time_s: float,
+) -> list[SyncResult]:
+    videos = sorted(Path(params.vod_dir).glob("*.mp4"))
+    if not videos:
+        raise VideoError(f"{params.vod_dir}: no .mp4 broadcast videos to sync")
+    results, evals = [], []
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir()
+        for video in videos:
+            match_dir = parsed_dir / video.stem
+            if not match_dir.is_dir():
+                log.error("skipping %s: no parsed match %s (name the video after it)", video, match_dir)
+                continue
+            result = sync_video(video, match_dir, params, round_time_s)
+            (tmp / f"{video.stem}.json").write_text(json.dumps(result.as_json(), indent=1) + "\n")
+            log.info(
+                "%s: %d segments, %.0fx real time",
+                video.name,
+                len(result.segments),
+                result.scan.duration_s / result.wall_s,
+            )
+            results.append(result)
+            truth = video.with_suffix(".truth.json")
+            if truth.exists():
+                evals.append(evaluate(result, truth, match_dir, round_time_s))
+    write_json(metrics_path, metrics(results, evals))
+    rows = [
+        (r.match, t, e)
+        for r in results
+        for s in r.segments
+        for t, e in zip(s.video_times, s.residuals_ms, strict=True)
+    ]
+    with atomic_path(residuals_path) as tmp:
+        pl.DataFrame(
+            rows, schema={"match": pl.String, "video_s": pl.Float64, "residual_ms": pl.Float64}, orient="row"
+        ).write_csv(tmp)
+    return results
+
+
+def metrics(results: list[SyncResult], evals: list[dict]) -> dict:
+    errors = np.array([e for ev in evals for e in ev["errors_ms"]])
+    shown = sum(ev["shown"] for ev in evals)
+    readings = [v for r in results for _, v in r.scan.readings]
+    video_s = sum(r.scan.duration_s for r in results)
+    wall_s = sum(r.wall_s for r in results)
+    return {
+        "median_abs_error_ms": float(np.median(errors)) if errors.size else None,
+        "p95_abs_error_ms": float(np.percentile(errors, 95)) if errors.size else None,
+        "frac_pairs_within_500ms": float((errors <= 500).mean()) if errors.size else None,
+        "pairs_from_replay_or_pause": int(sum(ev["bad_kind"] for ev in evals)),
+        "ocr_read_rate": (sum(ev["read"] for ev in evals) / shown)
+        if shown
+        else (sum(v is not None for v in readings) / len(readings) if readings else None),
+        "video_fps": results[0].scan.fps if results else None,
+        "realtime_factor": video_s / wall_s if wall_s else None,
+    }

@@ -1,0 +1,127 @@
+"""One decoding pass over a broadcast video: shot cuts, timer readings, and exact timer transitions.
+
+Frames are decoded once with PyAV and used through their luma plane (no colour conversion). Every
+``scene_every``-th frame goes, downscaled, to scenedetect's ``ContentDetector``; the timer crop of every
+frame is kept since the last reading; the timer is read ``ocr_fps`` times a second, and when the value
+has counted down between two readings the frame where it changed is found by binary search over the
+kept crops (a few more reads). A transition "display became s at frame f" pins video time to the demo
+clock to within one frame.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import numpy as np
+from scenedetect import FrameTimecode
+from scenedetect.detectors import ContentDetector
+
+from chimera.config import SyncParams
+from chimera.sync.ocr import Reader, crop_box
+
+
+class VideoError(RuntimeError):
+    """A video that cannot be decoded; the message starts with its path."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    frame: int  # first frame that shows `seconds`
+    seconds: int
+    previous: int
+
+
+@dataclass
+class Scan:
+    path: Path
+    fps: float
+    frames: int = 0
+    readings: list[tuple[int, int | None]] = field(default_factory=list)  # (frame, seconds or None)
+    transitions: list[Transition] = field(default_factory=list)
+    cuts: list[int] = field(default_factory=list)
+    scores: list[tuple[int, int, int]] = field(default_factory=list)  # (frame, left, right)
+    ocr_calls: int = 0
+    wall_s: float = 0.0
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.fps
+
+
+def counts_down(previous: int, new: int, round_time_s: int) -> bool:
+    """A change the clock makes by itself: one second down, or freeze time ending (0:01 -> 1:55)."""
+    return new == previous - 1 or (previous <= 1 and new == round_time_s)
+
+
+def luma(frame: av.VideoFrame) -> np.ndarray:
+    """The Y plane of a decoded frame as a 2-D array, without copying or converting colour."""
+    plane = frame.planes[0]
+    return np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+
+
+def scan(path: Path, params: SyncParams, round_time_s: int) -> Scan:
+    """Decode ``path`` once and collect what the fit needs."""
+    start = time.perf_counter()
+    try:
+        container = av.open(str(path))
+        stream = container.streams.video[0]
+    except (av.error.FFmpegError, IndexError, OSError) as err:
+        raise VideoError(f"{path}: not a readable video ({err})") from None
+    stream.thread_type = "AUTO"
+    fps = float(stream.average_rate or stream.guessed_rate or 30)
+    out = Scan(path, fps)
+    timer = Reader(params.ocr_engine, params.tessdata, params.upscale)
+    digits = Reader(params.ocr_engine, params.tessdata, params.upscale, whitelist="0123456789")
+    detector = ContentDetector(threshold=params.scene_threshold, luma_only=True, min_scene_len=round(fps / 2))
+    every = max(1, round(fps / params.ocr_fps))
+    score_every = max(1, round(params.score_every_s * params.ocr_fps))
+    kept: dict[int, np.ndarray] = {}
+    last: tuple[int, int | None] | None = None
+    f = -1
+    try:
+        for f, frame in enumerate(container.decode(stream)):
+            y = luma(frame)
+            if f % params.scene_every == 0:
+                small = np.ascontiguousarray(y[::4, ::4])
+                out.cuts += [
+                    tc.frame_num
+                    for tc in detector.process_frame(FrameTimecode(f, fps), np.dstack([small] * 3))
+                ]
+            kept[f] = crop_box(y, params.timer_crop).copy()
+            if f % every:
+                continue
+            value = timer.timer(kept[f])
+            out.readings.append((f, value))
+            previous = last[1] if last is not None else None
+            if value is not None and previous is not None and counts_down(previous, value, round_time_s):
+                out.transitions.append(Transition(_refine(timer, kept, last[0], f, value), value, previous))
+            if value is not None and len(out.readings) % score_every == 0:
+                left, right = (digits.number(crop_box(y, box)) for box in params.score_crops)
+                if left is not None and right is not None:
+                    out.scores.append((f, left, right))
+            kept = {f: kept[f]}
+            last = (f, value)
+    except av.error.FFmpegError as err:
+        raise VideoError(
+            f"{path}: corrupt or truncated video, decoding stopped after frame {f} ({err})"
+        ) from None
+    finally:
+        container.close()
+    out.cuts += [tc.frame_num for tc in detector.post_process(FrameTimecode(max(f, 0), fps))]
+    out.frames, out.ocr_calls = f + 1, timer.calls + digits.calls
+    out.wall_s = time.perf_counter() - start
+    return out
+
+
+def _refine(reader: Reader, kept: dict[int, np.ndarray], lo: int, hi: int, value: int) -> int:
+    """First frame in (lo, hi] that shows ``value`` (frames before it still show the old one)."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if reader.timer(kept[mid]) == value:
+            hi = mid
+        else:
+            lo = mid
+    return hi
