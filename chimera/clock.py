@@ -90,11 +90,10 @@ def transitions(clocks: list[RoundClock]) -> pl.DataFrame:
             tick = c.freeze_end_tick - s * TICK_RATE
             if tick >= c.start_tick:
                 rows.append((c.round_num, FREEZE, s, tick))
-        last = min(c.end_tick, c.plant_tick if c.plant_tick is not None else c.end_tick)
         for s in range(c.round_ticks // TICK_RATE, -1, -1):
             tick = c.freeze_end_tick + c.round_ticks - s * TICK_RATE
-            if tick >= last:
-                break
+            if tick > c.end_tick or (c.plant_tick is not None and tick >= c.plant_tick):
+                break  # decided (the display then stands still) or planted (a bomb icon, no digits)
             rows.append((c.round_num, LIVE, s, tick))
     return pl.DataFrame(
         rows,

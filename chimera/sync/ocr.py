@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-TIMER = re.compile(r"^([0-9]):([0-5][0-9])$")
+TIMER = re.compile(r"^([0-9]):?([0-5][0-9])$")  # a colon lost to blur still leaves M + SS
 NUMBER = re.compile(r"^[0-9]{1,2}$")
 
 
@@ -25,7 +25,11 @@ class OcrError(RuntimeError):
 
 
 def prepare(crop: np.ndarray, upscale: int) -> np.ndarray:
-    """Gray crop -> upscaled binary image with dark text on white."""
+    """Gray crop -> sharpened, upscaled binary image with dark text on white.
+
+    The unsharp mask restores strokes that broadcast blur thins out (the colon first).
+    """
+    crop = cv2.addWeighted(crop, 1.8, cv2.GaussianBlur(crop, (0, 0), 1.5), -0.8, 0)
     big = cv2.resize(crop, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
     _, binary = cv2.threshold(big, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     if binary.mean() < 127:  # light text on a dark box (the usual HUD): invert
@@ -34,7 +38,7 @@ def prepare(crop: np.ndarray, upscale: int) -> np.ndarray:
 
 
 def parse_timer(text: str) -> int | None:
-    """``"1:23"`` -> 83 seconds; anything else -> None."""
+    """``"1:23"`` (or ``"123"``, its colon lost) -> 83 seconds; anything else -> None."""
     m = TIMER.match(text.strip())
     return int(m.group(1)) * 60 + int(m.group(2)) if m else None
 

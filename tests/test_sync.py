@@ -1,0 +1,151 @@
+"""sync: timer OCR, the robust fit, and whole videos (rendered, HUD-less, truncated)."""
+
+import logging
+import random
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from chimera.broadcast.hud import Hud, HudView, box_fraction
+from chimera.broadcast.render import render_match
+from chimera.clock import LIVE, Display
+from chimera.config import load_params
+from chimera.ingest import write_match
+from chimera.sim.match import MatchSimulator
+from chimera.sync import fit as fitting
+from chimera.sync.ocr import Reader, crop_box
+from chimera.sync.run import evaluate, sync_video
+from chimera.sync.scan import Transition, VideoError
+from chimera.tables import TICK_RATE
+
+PARAMS = load_params()
+SYNC = PARAMS.sync
+
+
+def hud_frame(seconds: int, noise: int, degrade: str, rng: np.random.Generator) -> np.ndarray:
+    img = rng.integers(0, max(noise, 1), (720, 1280, 3), dtype=np.uint8)
+    Hud(1280, 720).draw(img, HudView("de_mirage", ("A", "B"), (3, 9), Display(LIVE, seconds), ([], [])))
+    if degrade == "jpeg":
+        img = cv2.imdecode(cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 22])[1], cv2.IMREAD_COLOR)
+    elif degrade == "blur":
+        img = cv2.GaussianBlur(img, (5, 5), 1.1)
+    return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+
+
+@pytest.mark.parametrize("degrade, floor", [("clean", 0.97), ("jpeg", 0.97), ("blur", 0.75)])
+def test_tesserocr_reads_rendered_timers_across_values_and_noise(degrade, floor):
+    """Strong blur costs reads (sync needs only some per second of clock); clean and JPEG frames read."""
+    reader = Reader("tesserocr", SYNC.tessdata, SYNC.upscale)
+    rng = np.random.default_rng(1)
+    values = [*range(0, 116, 7), 59, 60, 61, 100, 115]
+    right = sum(
+        reader.timer(crop_box(hud_frame(s, noise, degrade, rng), SYNC.timer_crop)) == s
+        for s in values
+        for noise in (1, 60, 140)
+    )
+    assert right / (3 * len(values)) >= floor
+
+
+def test_pytesseract_reads_the_same_crops():
+    reader = Reader("pytesseract", SYNC.tessdata, SYNC.upscale)
+    rng = np.random.default_rng(2)
+    for s in (115, 83, 9):
+        assert reader.timer(crop_box(hud_frame(s, 80, "clean", rng), SYNC.timer_crop)) == s
+
+
+def test_scores_are_read():
+    reader = Reader("tesserocr", SYNC.tessdata, SYNC.upscale, whitelist="0123456789")
+    frame = hud_frame(70, 60, "clean", np.random.default_rng(3))
+    assert [reader.number(crop_box(frame, box)) for box in SYNC.score_crops] == [3, 9]
+
+
+def test_crop_params_point_at_the_rendered_hud():
+    assert np.allclose(SYNC.timer_crop, box_fraction("timer"), atol=1e-3)
+    assert np.allclose(SYNC.score_crops, (box_fraction("score_left"), box_fraction("score_right")), atol=1e-3)
+
+
+def test_fit_recovers_offset_and_drift_with_20_percent_outliers():
+    rng = random.Random(0)
+    fps, offset, drift_ppm = 30.0, 42.7, 400.0
+    scale = 1 / (1 + drift_ppm * 1e-6)
+    demo_s = np.arange(0, 110)  # one transition a second for 110 s of play
+    runs, chosen = [], []
+    for lo, hi in ((0, 55), (55, 110)):  # two runs (a cut between), one continuous clock
+        frames = [round((scale * g + offset) * fps + 0.5 + rng.uniform(0, 1)) for g in demo_s[lo:hi]]
+        for k in rng.sample(range(len(frames)), k=len(frames) // 5):  # 20 % outliers: misread frames
+            frames[k] += rng.choice([-1, 1]) * rng.randint(4, 25)
+        runs.append([Transition(f, 0, 1) for f in frames])
+        ticks = tuple(int(g * TICK_RATE) for g in demo_s[lo:hi])
+        chosen.append(
+            fitting.Candidate(1, (LIVE,), ticks, float(np.median(np.array(frames) / fps - demo_s[lo:hi])))
+        )
+    fits = fitting.fit(runs, chosen, fps, SYNC)
+    for f in fits:
+        assert abs(f.offset - offset) < 1 / fps  # within one frame
+        assert f.inliers >= 0.75 * f.n
+    assert abs(fits[0].drift_ppm - drift_ppm) < 100
+
+
+@pytest.fixture(scope="module")
+def small_render(tmp_path_factory):
+    """A two-round match rendered small and fast, with its parsed tables and truth."""
+    root = tmp_path_factory.mktemp("vod")
+    sim = PARAMS.ingest.sim.model_copy(update={"max_rounds": 2})
+    match = MatchSimulator(sim.matches[0], sim, seed="sync-test").run()
+    match_dir = root / "parsed" / match.match_id
+    write_match(match_dir, match)
+    render = PARAMS.render.model_copy(
+        update={"width": 640, "height": 360, "fps": 15, "round_count": 2, "preset": "ultrafast"}
+    )
+    video = render_match(match_dir, root, render, sim.round_time_s, seed="t")
+    return video, match_dir
+
+
+@pytest.mark.slow
+def test_rendered_video_syncs_within_a_frame_and_never_from_pause_or_replay(small_render):
+    video, match_dir = small_render
+    result = sync_video(video, match_dir, SYNC, PARAMS.ingest.sim.round_time_s)
+    assert len(result.segments) >= 3 and {s.round_num for s in result.segments} == {1, 2}
+    ev = evaluate(result, video.with_suffix(".truth.json"), match_dir, PARAMS.ingest.sim.round_time_s)
+    errors = np.array(ev["errors_ms"])
+    assert np.median(errors) <= 1000 / 15 and (errors <= 500).mean() >= 0.99
+    assert ev["bad_kind"] == 0
+    assert np.median(ev["offset_errors_ms"]) <= 1000 / 15
+    assert any("frozen" in r["reason"] for r in result.refused) and any(
+        "no timer" in r["reason"] for r in result.refused
+    )
+
+
+def test_video_without_hud_syncs_nothing_and_says_so(tmp_path, small_render, caplog):
+    _, match_dir = small_render
+    path = tmp_path / "desk.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=15)
+        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
+        rng = np.random.default_rng(0)
+        for _ in range(60):
+            frame = av.VideoFrame.from_ndarray(
+                rng.integers(0, 255, (180, 320, 3), dtype=np.uint8), format="bgr24"
+            )
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    with caplog.at_level(logging.WARNING):
+        result = sync_video(path, match_dir, SYNC, PARAMS.ingest.sim.round_time_s)
+    assert result.segments == []
+    assert "desk.mp4" in caplog.text and "no readable" in caplog.text
+
+
+def test_truncated_video_is_one_clear_error(tmp_path, small_render):
+    video, match_dir = small_render
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(video.read_bytes()[: video.stat().st_size // 2])
+    with pytest.raises(VideoError, match=r"cut\.mp4"):
+        sync_video(cut, match_dir, SYNC, PARAMS.ingest.sim.round_time_s)
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(b"\0" * 1000)
+    with pytest.raises(VideoError, match=r"garbage\.mp4: not a readable video"):
+        sync_video(garbage, match_dir, SYNC, PARAMS.ingest.sim.round_time_s)
