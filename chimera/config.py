@@ -8,10 +8,18 @@ path instead of silently falling back to a default. Models mirror the file: one 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from chimera.sim.maps import MAPS
 
@@ -129,7 +137,15 @@ class RenderParams(Strict):
     replay: ReplayParams = ReplayParams()
 
 
-Box = tuple[float, float, float, float]
+def _check_box(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = box
+    if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
+        raise ValueError(f"crop {list(box)} is not x0 < x1, y0 < y1 within 0..1")
+    return box
+
+
+Box = Annotated[tuple[float, float, float, float], AfterValidator(_check_box)]
+"""A crop (x0, y0, x1, y1) in fractions of the frame."""
 
 
 class SyncParams(Strict):
@@ -148,20 +164,36 @@ class SyncParams(Strict):
     residual_threshold_ms: float = Field(60.0, gt=0)
     min_drift_span_s: float = Field(30.0, gt=0)
 
-    @field_validator("timer_crop", "score_crops")
-    @classmethod
-    def _fractions(cls, value):
-        boxes = value if isinstance(value[0], tuple) else (value,)
-        for x0, y0, x1, y1 in boxes:
-            if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
-                raise ValueError(f"crop {[x0, y0, x1, y1]} is not x0 < x1, y0 < y1 within 0..1")
-        return value
+
+class SplitParams(Strict):
+    train: float = Field(0.8, gt=0, lt=1)
+    val: float = Field(0.1, ge=0, lt=1)
+    test: float = Field(0.1, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> SplitParams:
+        if abs(self.train + self.val + self.test - 1) > 1e-9:
+            raise ValueError(f"split fractions must sum to 1, got {self.train + self.val + self.test:g}")
+        return self
+
+
+class PairsParams(Strict):
+    seed: int = Field(ge=0)
+    fps: float = Field(1.0, gt=0, le=30)  # frames sampled per second of synced video
+    stable_window_s: float = Field(0.25, ge=0)  # keep a frame only if its state is unchanged for +- this
+    image_format: Literal["jpg", "png"] = "jpg"
+    jpeg_quality: int = Field(92, ge=50, le=100)
+    name_crop: Box  # the spectated player's name on the HUD (fractions of the frame)
+    vitals_crop: Box  # health and armor
+    money_crop: Box
+    split: SplitParams = SplitParams()
 
 
 class Params(Strict):
     ingest: IngestParams
     render: RenderParams
     sync: SyncParams
+    pairs: PairsParams
 
 
 class ParamsError(ValueError):
