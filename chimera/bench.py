@@ -30,7 +30,8 @@ def _timed(fn):
 
 
 def main() -> None:
-    params = load_params().ingest
+    everything = load_params()
+    params = everything.ingest
     spec, sim_params = params.sim.matches[0], params.sim
     console = Console()
     rows: list[tuple[str, str, str]] = []
@@ -65,6 +66,8 @@ def main() -> None:
         ("counterfactual rollouts from mid-round", f"{roll / n * 1000:.1f} ms each", f"{n / roll:.0f} per s")
     )
 
+    rows += _video_rows(everything)
+
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows.append(("peak resident memory of this run", f"{peak_mb:.0f} MB", ""))
 
@@ -74,6 +77,57 @@ def main() -> None:
     for row in rows:
         table.add_row(*row)
     console.print(table)
+
+
+def _video_rows(params) -> list[tuple[str, str, str]]:
+    """Renderer fps, and sync vs plain decoding vs scenedetect on one 720p H.264 video (one round)."""
+    import av
+    from scenedetect import ContentDetector, detect
+
+    from chimera.broadcast.render import render_match
+    from chimera.sync.run import sync_video
+
+    rows = []
+    parsed = (
+        sorted(p for p in Path("data/parsed").iterdir() if p.is_dir()) if Path("data/parsed").is_dir() else []
+    )
+    if not parsed:
+        return [("video benchmarks", "skipped", "run `make repro` first (needs data/parsed)")]
+    render = params.render.model_copy(update={"round_count": 1, "width": 1280, "height": 720})
+    with tempfile.TemporaryDirectory() as tmp:
+        video, wall = _timed(
+            lambda: render_match(parsed[0], Path(tmp), render, params.ingest.sim.round_time_s, "bench")
+        )
+        with av.open(str(video)) as c:
+            frames, fps = c.streams.video[0].frames, float(c.streams.video[0].average_rate)
+        seconds = frames / fps
+        rows.append(
+            (
+                "render 720p30 H.264 (HUD, scene, x264)",
+                f"{frames / wall:.0f} frames/s",
+                f"{seconds / wall:.1f}x real time",
+            )
+        )
+
+        def decode() -> None:
+            with av.open(str(video)) as c:
+                c.streams.video[0].thread_type = "AUTO"
+                for _ in c.decode(video=0):
+                    pass
+
+        _, wall = _timed(decode)
+        rows.append(
+            ("  plain PyAV decode of that video", f"{wall:.1f} s", f"{seconds / wall:.0f}x real time")
+        )
+        _, wall = _timed(lambda: detect(str(video), ContentDetector()))
+        rows.append(
+            ("  scenedetect.detect(ContentDetector)", f"{wall:.1f} s", f"{seconds / wall:.0f}x real time")
+        )
+        _, wall = _timed(lambda: sync_video(video, parsed[0], params.sync, params.ingest.sim.round_time_s))
+        rows.append(
+            ("  sync (scan + OCR + fit)", f"{wall:.1f} s", f"{seconds / wall:.0f}x real time (goal 50x)")
+        )
+    return rows
 
 
 if __name__ == "__main__":
