@@ -40,3 +40,41 @@ def validate(
             typer.echo(f"     {v}")
     typer.echo(f"{len(matches) - broken} of {len(matches)} matches valid")
     raise typer.Exit(1 if broken else 0)
+
+
+@app.command()
+def crop(
+    video: Annotated[Path, typer.Argument(help="a broadcast video")],
+    at: Annotated[float, typer.Option(help="seconds into the video")] = 60.0,
+    out: Annotated[Path | None, typer.Option(help="PNG to write (default: <video>.crop.png)")] = None,
+) -> None:
+    """Check sync's crop params on a real VOD: outline them on one frame and print what OCR reads."""
+    import av
+    import cv2
+
+    from chimera.config import load_params
+    from chimera.sync.ocr import Reader, crop_box
+
+    sync = load_params().sync
+    try:
+        with av.open(str(video)) as container:
+            stream = container.streams.video[0]
+            container.seek(int(at / stream.time_base), stream=stream)
+            frame = next(f for f in container.decode(stream) if f.time is None or f.time >= at)
+            image = frame.to_ndarray(format="bgr24")
+    except (av.error.FFmpegError, StopIteration, IndexError, OSError) as err:
+        typer.echo(f"error: {video}: cannot read a frame at {at} s ({err})", err=True)
+        raise typer.Exit(2) from None
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    timer = Reader(sync.ocr_engine, sync.tessdata, sync.upscale)
+    digits = Reader(sync.ocr_engine, sync.tessdata, sync.upscale, whitelist="0123456789")
+    h, w = gray.shape
+    for box, color in [(sync.timer_crop, (0, 0, 255)), *((b, (0, 200, 0)) for b in sync.score_crops)]:
+        x0, y0, x1, y1 = box
+        cv2.rectangle(image, (round(x0 * w), round(y0 * h)), (round(x1 * w), round(y1 * h)), color, 2)
+    out = out or video.with_suffix(".crop.png")
+    cv2.imwrite(str(out), image)
+    typer.echo(
+        f"timer: {timer.text(crop_box(gray, sync.timer_crop)).strip()!r}  "
+        f"scores: {[digits.text(crop_box(gray, b)).strip() for b in sync.score_crops]}  -> {out}"
+    )

@@ -149,3 +149,18 @@ def test_truncated_video_is_one_clear_error(tmp_path, small_render):
     garbage.write_bytes(b"\0" * 1000)
     with pytest.raises(VideoError, match=r"garbage\.mp4: not a readable video"):
         sync_video(garbage, match_dir, SYNC, PARAMS.ingest.sim.round_time_s)
+
+
+def test_crop_command_outlines_the_crops_and_reads_them(tmp_path, small_render):
+    from typer.testing import CliRunner
+
+    from chimera.cli import app
+
+    video, _ = small_render
+    out = tmp_path / "check.png"
+    result = CliRunner().invoke(app, ["crop", str(video), "--at", "30", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.exists() and cv2.imread(str(out)).shape[:2] == (360, 640)
+    assert "timer: '" in result.output
+    missing = CliRunner().invoke(app, ["crop", str(tmp_path / "nope.mp4")])
+    assert missing.exit_code == 2 and "nope.mp4" in missing.output
