@@ -1,7 +1,5 @@
 """Ground truth (SPEC §5): hand-built tables with known answers, and invariants on a simulated match."""
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 from pydantic import ValidationError
@@ -16,8 +14,6 @@ from chimera.tables import SIDE_CT, SIDE_T
 from chimera.validate import with_round
 
 MIRAGE = get_map("de_mirage")
-PARSED = Path(__file__).resolve().parents[1] / "data" / "parsed"
-
 # -- a hand-built match ----------------------------------------------------------------------------
 # Players: terrorists A, B, E; counter-terrorists C, D. Snapshots every 4 ticks from 0 to 1000.
 # Round 1: start 100, freeze end 164, end 500 (bomb_defused). A carries the bomb from 100, drops it
@@ -401,10 +397,6 @@ def sim_states(sim_match) -> pl.DataFrame:
     return state_table(sim_match.tables, sim_match.header["map_name"], get_map(sim_match.header["map_name"]))
 
 
-def parsed_matches() -> list[Path]:
-    return sorted(p for p in PARSED.iterdir() if (p / "ticks.parquet").exists()) if PARSED.is_dir() else []
-
-
 def check_invariants(t: dict[str, pl.DataFrame], states: pl.DataFrame) -> None:
     """Facts any correct ground truth of a consistent match satisfies."""
     assert states.height == t["ticks"].height
@@ -480,12 +472,3 @@ def test_carried_means_a_terrorist_has_the_bomb(sim_match, sim_states):
     assert carried <= holders
     before_plant = sim_states.filter(pl.col("round_phase").is_in(["freezetime", "playing"]))
     assert set(before_plant["tick"]) & holders <= carried
-
-
-@pytest.mark.parametrize("match_dir", parsed_matches(), ids=lambda p: p.name)
-def test_parsed_match_invariants(match_dir):
-    import json
-
-    t = {name: pl.read_parquet(match_dir / f"{name}.parquet") for name in tables.TABLES}
-    header = json.loads((match_dir / "header.json").read_text())
-    check_invariants(t, state_table(t, header["map_name"]))
