@@ -163,6 +163,7 @@ class SyncParams(Strict):
     min_transitions: int = Field(3, ge=2)
     residual_threshold_ms: float = Field(60.0, gt=0)
     min_drift_span_s: float = Field(30.0, gt=0)
+    max_extrapolate_s: float = Field(45.0, ge=0)  # after a plant or the round end (demo-explained stops)
 
 
 class SplitParams(Strict):

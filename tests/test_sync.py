@@ -164,3 +164,46 @@ def test_crop_command_outlines_the_crops_and_reads_them(tmp_path, small_render):
     assert "timer: '" in result.output
     missing = CliRunner().invoke(app, ["crop", str(tmp_path / "nope.mp4")])
     assert missing.exit_code == 2 and "nope.mp4" in missing.output
+
+
+def _segment(last_tick: int, round_num: int = 1) -> fitting.SegmentFit:
+    """A fitted segment whose last clock step is at demo tick ``last_tick`` (video = demo time + 10 s)."""
+    end = 10.0 + last_tick / TICK_RATE
+    return fitting.SegmentFit(round_num, (LIVE,), end - 20, end, 1.0, 10.0, 20, 20, 5.0, (), ())
+
+
+def test_extension_carries_a_segment_through_the_plant_only_while_the_bomb_shows():
+    from chimera.clock import RoundClock
+
+    fps, plant = 30.0, 64 * 50
+    clock = RoundClock(1, 0, 64 * 15, 64 * 90, plant, 115 * 64)
+    seg = _segment(plant - 20)  # the last step came a third of a second before the plant
+    reads = [(round((seg.video_end + k / 5) * fps), None) for k in range(1, 200)]
+    icons = {f for f, _ in reads}
+    following = RoundClock(
+        2, clock.end_tick + 7 * 64, clock.end_tick + 22 * 64, clock.end_tick + 99 * 64, None, 7360
+    )
+    clocks = {1: clock, 2: following}
+    steps = {1: [plant - 20]}  # nothing after the plant: the digits are hidden
+    (extended,) = fitting.extend_stopped_clock([seg], clocks, steps, [], reads, icons, fps, 45.0)
+    assert extended.extended_s > 30  # through the bomb timer and the round end ...
+    assert extended.tick(extended.video_end) <= following.start_tick  # ... but never into the next round
+    blank_from = reads[60][0]  # a replay: no digits and no bomb icon from here on
+    (cut,) = fitting.extend_stopped_clock(
+        [seg], clocks, steps, [], reads, {f for f in icons if f < blank_from}, fps, 45.0
+    )
+    assert cut.video_end < blank_from / fps <= extended.video_end
+
+
+def test_no_extension_when_the_clock_should_have_ticked_first():
+    """A paused clock looks stopped too: without a plant or an end before the next step, it is not trusted."""
+    from chimera.clock import RoundClock
+
+    fps, plant = 30.0, 64 * 50
+    clock = RoundClock(1, 0, 64 * 15, 64 * 90, plant, 115 * 64)
+    seg = _segment(64 * 40)  # ten seconds before the plant
+    reads = [(round((seg.video_end + k / 5) * fps), 75) for k in range(1, 100)]
+    (same,) = fitting.extend_stopped_clock(
+        [seg], {1: clock}, {1: [64 * 40, 64 * 41]}, [], reads, set(), fps, 45.0
+    )
+    assert same.extended_s == 0 and same.video_end == seg.video_end

@@ -15,12 +15,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.linear_model import LinearRegression, RANSACRegressor
 
-from chimera.clock import FREEZE, LIVE
+from chimera.clock import FREEZE, LIVE, RoundClock
 from chimera.config import SyncParams
 from chimera.sync.scan import Transition
 from chimera.tables import TICK_RATE
@@ -51,6 +51,7 @@ class SegmentFit:
     residual_ms: float
     residuals_ms: tuple[float, ...]
     video_times: tuple[float, ...]
+    extended_s: float = 0.0  # trusted video after the last clock step, where the demo says the clock stopped
 
     @property
     def drift_ppm(self) -> float:
@@ -58,6 +59,9 @@ class SegmentFit:
 
     def tick(self, video_time: float) -> float:
         return (video_time - self.offset) / self.scale * TICK_RATE
+
+    def video_time(self, tick: float) -> float:
+        return self.offset + self.scale * tick / TICK_RATE
 
 
 def _continues(last: Transition, t: Transition, fps: float, max_gap_s: float, round_time_s: int) -> bool:
@@ -209,3 +213,107 @@ def fit(
             )
         )
     return fits
+
+
+def extend_stopped_clock(
+    segments: list[SegmentFit],
+    clocks: dict[int, RoundClock],
+    steps: dict[int, list[int]],
+    cuts: list[int],
+    readings: list[tuple[int, int | None]],
+    bomb_icon: set[int],
+    fps: float,
+    max_s: float,
+) -> list[SegmentFit]:
+    """Carry a segment past its last clock step when the demo says why the clock stopped.
+
+    After the plant the HUD hides the digits, and once the round is decided the timer stands still,
+    so the footage that matters most (post-plant, round end) has no clock steps. A segment is extended
+    only if the demo's next display change would have come *after* the plant or the round end, and only
+    while every timer read shows what that stop looks like (the bomb icon after a plant, the frozen value
+    after the end), until the first of: the next segment, the next round's start (where the display
+    changes again), ``max_s`` seconds, or (after the end only) a scene cut. A pause cannot hide in an
+    extension: without a plant or an end to explain it, a missing step ends the segment; a replay shows
+    no bomb icon.
+    """
+    out = []
+    for i, seg in enumerate(segments):
+        clock, last_tick = clocks[seg.round_num], seg.tick(seg.video_end)
+        stops = [t for t in (clock.plant_tick, clock.end_tick) if t is not None and t > last_tick - TICK_RATE]
+        next_step = next((t for t in steps.get(seg.round_num, []) if t > last_tick + TICK_RATE / 2), None)
+        if not stops or (next_step is not None and next_step <= min(stops)):
+            out.append(seg)
+            continue
+        planted = clock.plant_tick is not None and min(stops) == clock.plant_tick
+        limits = [seg.video_end + max_s]
+        # The bomb icon is evidence that survives an observer cut (a replay or a desk shot has none); a
+        # frozen round-end value proves less, so a round-over extension ends at the next cut.
+        cut_after = [c / fps for c in cuts if c / fps > seg.video_end + (1.0 if planted else 0.0)]
+        limits += cut_after[:1] if not planted else []
+        limits += [s.video_start for s in segments[i + 1 :]]
+        following = clocks.get(seg.round_num + 1)
+        if following is not None:
+            limits.append(seg.video_time(following.start_tick))
+        end = min(limits) - 1 / fps
+        settle = seg.video_time(min(stops)) + 0.5  # the display reacts to the plant or the end
+        shown = [v for f, v in readings if f / fps >= seg.video_end and v is not None]
+        frozen = shown[0] if shown else None  # the value of the last step, frozen if the round is over
+        for f, value in readings:
+            t = f / fps
+            if not seg.video_end < t <= end:
+                continue
+            # What the HUD must show for the clock to be stopped for the reason the demo gives: the bomb
+            # icon after a plant, the frozen value after the end. A blank box (a replay, a desk shot) or a
+            # running clock ends the extension.
+            expected = (f in bomb_icon) if planted and t > settle else (value == frozen or t <= settle)
+            if not expected:
+                end = t - 1 / fps
+                break
+        out.append(replace(seg, video_end=max(seg.video_end, end), extended_s=max(0.0, end - seg.video_end)))
+    return out
+
+
+def rescue_short_runs(
+    segments: list[SegmentFit],
+    short: list[list[Transition]],
+    demo: dict[tuple[int, str, int], int],
+    fps: float,
+    params: SyncParams,
+    round_time_s: int,
+) -> list[SegmentFit]:
+    """Keep runs too short to identify a round when a fitted neighbour vouches for them.
+
+    One or two clock steps between two observer cuts say nothing about the round on their own, but if
+    the nearest fitted segment before them implies the same offset for its round, they are the same
+    continuous play. These are often the seconds just before a plant, which the plant extension needs.
+    """
+    out = list(segments)
+    for run in short:
+        before = [s for s in segments if s.video_end <= (run[0].frame - 0.5) / fps]
+        if not before:
+            continue
+        neighbour = before[-1]
+        options = [c for c in candidates(run, demo, [neighbour.round_num], fps, round_time_s)]
+        video = np.array([(t.frame - 0.5) / fps for t in run])
+        for c in options:
+            residual = video - neighbour.scale * np.array(c.ticks) / TICK_RATE
+            offset = float(np.mean(residual))
+            if abs(offset - neighbour.offset) <= SAME_OFFSET_S:
+                errors = (residual - offset) * 1000
+                out.append(
+                    SegmentFit(
+                        c.round_num,
+                        c.phases,
+                        float(video[0]),
+                        float(video[-1]),
+                        neighbour.scale,
+                        offset,
+                        len(run),
+                        len(run),
+                        float(np.sqrt(np.mean(errors**2))),
+                        tuple(float(e) for e in errors),
+                        tuple(float(v) for v in video),
+                    )
+                )
+                break
+    return sorted(out, key=lambda s: s.video_start)

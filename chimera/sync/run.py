@@ -58,11 +58,18 @@ def sync_video(video: Path, match_dir: Path, params: SyncParams, round_time_s: f
     """Fit one VOD to its match; a video with no readable timer yields no segments (and says so)."""
     start = time.perf_counter()
     rounds, bomb = pl.read_parquet(match_dir / "rounds.parquet"), pl.read_parquet(match_dir / "bomb.parquet")
-    clock_rows = transitions(round_clocks(rounds, bomb, round_time_s)).iter_rows()
+    clocks = round_clocks(rounds, bomb, round_time_s)
+    clock_rows = transitions(clocks).rows()
     demo = {(r, phase, s): tick for r, phase, s, tick in clock_rows}
+    steps: dict[int, list[int]] = {}
+    for r, _, _, tick in clock_rows:
+        steps.setdefault(r, []).append(tick)
     found = scan(video, params, round(round_time_s))
-    runs = fitting.split_runs(found.transitions, found.cuts, found.fps, params.max_gap_s, round(round_time_s))
-    runs = [r for r in runs if len(r) >= params.min_transitions]
+    all_runs = fitting.split_runs(
+        found.transitions, found.cuts, found.fps, params.max_gap_s, round(round_time_s)
+    )
+    runs = [r for r in all_runs if len(r) >= params.min_transitions]
+    short = [r for r in all_runs if len(r) < params.min_transitions]
     options = [
         fitting.candidates(r, demo, rounds["round_num"].to_list(), found.fps, round(round_time_s))
         for r in runs
@@ -76,6 +83,17 @@ def sync_video(video: Path, match_dir: Path, params: SyncParams, round_time_s: f
         ]
         chosen = fitting.assign([o for _, o in kept], seen)
         segments = fitting.fit([r for r, _ in kept], chosen, found.fps, params)
+        segments = fitting.rescue_short_runs(segments, short, demo, found.fps, params, round(round_time_s))
+        segments = fitting.extend_stopped_clock(
+            segments,
+            {c.round_num: c for c in clocks},
+            {r: sorted(t) for r, t in steps.items()},
+            found.cuts,
+            found.readings,
+            found.bomb_icon,
+            found.fps,
+            params.max_extrapolate_s,
+        )
     else:
         log.warning(
             "%s: no readable, running HUD timer found: nothing to sync (is sync.timer_crop right?)", video

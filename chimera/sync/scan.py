@@ -22,6 +22,8 @@ from scenedetect.detectors import ContentDetector
 from chimera.config import SyncParams
 from chimera.sync.ocr import Reader, crop_box
 
+BOMB_ICON_SHARE = 0.08  # share of the timer box covered by mid-grey pixels when the bomb icon is shown
+
 
 class VideoError(RuntimeError):
     """A video that cannot be decoded; the message starts with its path."""
@@ -43,6 +45,7 @@ class Scan:
     transitions: list[Transition] = field(default_factory=list)
     cuts: list[int] = field(default_factory=list)
     scores: list[tuple[int, int, int]] = field(default_factory=list)  # (frame, left, right)
+    bomb_icon: set[int] = field(default_factory=set)  # read frames without digits that show the planted bomb
     ocr_calls: int = 0
     wall_s: float = 0.0
 
@@ -54,6 +57,16 @@ class Scan:
 def counts_down(previous: int, new: int, round_time_s: int) -> bool:
     """A change the clock makes by itself: one second down, or freeze time ending (0:01 -> 1:55)."""
     return new == previous - 1 or (previous <= 1 and new == round_time_s)
+
+
+def shows_bomb(crop: np.ndarray) -> bool:
+    """Whether the timer box shows the planted-bomb icon instead of digits.
+
+    In luma the icon is a large mid-grey blob (red or orange in colour) inside the dark box; digits are
+    thin and bright, and an empty box (a replay, a desk shot) is uniformly dark.
+    """
+    mid = (crop > 55) & (crop < 170)
+    return bool(mid.mean() > BOMB_ICON_SHARE)
 
 
 def luma(frame: av.VideoFrame) -> np.ndarray:
@@ -95,6 +108,8 @@ def scan(path: Path, params: SyncParams, round_time_s: int) -> Scan:
                 continue
             value = timer.timer(kept[f])
             out.readings.append((f, value))
+            if value is None and shows_bomb(kept[f]):
+                out.bomb_icon.add(f)
             previous = last[1] if last is not None else None
             if value is not None and previous is not None and counts_down(previous, value, round_time_s):
                 out.transitions.append(Transition(_refine(timer, kept, last[0], f, value), value, previous))
