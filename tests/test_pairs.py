@@ -4,7 +4,6 @@ import json
 import logging
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import polars as pl
@@ -18,6 +17,7 @@ from chimera.ingest import write_match
 from chimera.schema import GameState
 from chimera.sim.match import MatchSimulator
 from chimera.sync.run import sync_video
+from tests.videofiles import write_noise_video
 
 PARAMS = load_params()
 # 960x540: the player panel's name is ~16 px high. At 640x360 (~8 px, bold) the HUD name is not legible
@@ -153,18 +153,7 @@ def test_video_without_hud_yields_no_pairs_and_says_so(tmp_path, paired, caplog)
     _, match_dir, _, _, _ = paired
     (tmp_path / "vods").mkdir()
     video = tmp_path / "vods" / f"{match_dir.name}.mp4"  # named after a parsed match, but a desk shot
-    with av.open(str(video), "w") as out:
-        stream = out.add_stream("libx264", rate=15)
-        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
-        rng = np.random.default_rng(0)
-        for _ in range(30):
-            frame = av.VideoFrame.from_ndarray(
-                rng.integers(0, 255, (180, 320, 3), dtype=np.uint8), format="bgr24"
-            )
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    write_noise_video(video)
     (tmp_path / "sync").mkdir()
     (tmp_path / "sync" / f"{match_dir.name}.json").write_text(json.dumps({"segments": []}))
     with caplog.at_level(logging.WARNING):

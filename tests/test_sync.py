@@ -3,7 +3,6 @@
 import logging
 import random
 
-import av
 import cv2
 import numpy as np
 import pytest
@@ -19,6 +18,7 @@ from chimera.sync.ocr import Reader, crop_box
 from chimera.sync.run import evaluate, sync_video
 from chimera.sync.scan import Transition, VideoError
 from chimera.tables import TICK_RATE
+from tests.videofiles import write_noise_video
 
 PARAMS = load_params()
 SYNC = PARAMS.sync
@@ -121,18 +121,7 @@ def test_rendered_video_syncs_within_a_frame_and_never_from_pause_or_replay(smal
 def test_video_without_hud_syncs_nothing_and_says_so(tmp_path, small_render, caplog):
     _, match_dir = small_render
     path = tmp_path / "desk.mp4"
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=15)
-        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
-        rng = np.random.default_rng(0)
-        for _ in range(60):
-            frame = av.VideoFrame.from_ndarray(
-                rng.integers(0, 255, (180, 320, 3), dtype=np.uint8), format="bgr24"
-            )
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    write_noise_video(path, frames=60)
     with caplog.at_level(logging.WARNING):
         result = sync_video(path, match_dir, SYNC, PARAMS.ingest.sim.round_time_s)
     assert result.segments == []

@@ -157,6 +157,26 @@ def assign(options: list[list[Candidate]], rounds_seen: list[set[int]]) -> list[
     return chosen[::-1]
 
 
+def _segment_fit(
+    c: Candidate, video: np.ndarray, residual: np.ndarray, scale: float, offset: float, inliers: np.ndarray
+) -> SegmentFit:
+    errors = (residual - offset) * 1000
+    rms = float(np.sqrt(np.mean(errors[inliers] ** 2))) if inliers.any() else float("nan")
+    return SegmentFit(
+        c.round_num,
+        c.phases,
+        float(video[0]),
+        float(video[-1]),
+        scale,
+        offset,
+        int(inliers.sum()),
+        len(video),
+        rms,
+        tuple(errors.tolist()),
+        tuple(video.tolist()),
+    )
+
+
 def fit(
     runs: list[list[Transition]], chosen: list[Candidate | None], fps: float, params: SyncParams
 ) -> list[SegmentFit]:
@@ -196,22 +216,7 @@ def fit(
         inliers = np.abs(residual - offset) < threshold
         if inliers.any():
             offset = float(np.mean(residual[inliers]))
-        errors = (residual - offset) * 1000
-        fits.append(
-            SegmentFit(
-                c.round_num,
-                c.phases,
-                float(video[0]),
-                float(video[-1]),
-                scale,
-                offset,
-                int(inliers.sum()),
-                len(video),
-                float(np.sqrt(np.mean(errors[inliers] ** 2))) if inliers.any() else float("nan"),
-                tuple(float(e) for e in errors),
-                tuple(float(v) for v in video),
-            )
-        )
+        fits.append(_segment_fit(c, video, residual, scale, offset, inliers))
     return fits
 
 
@@ -293,27 +298,12 @@ def rescue_short_runs(
         if not before:
             continue
         neighbour = before[-1]
-        options = [c for c in candidates(run, demo, [neighbour.round_num], fps, round_time_s)]
+        options = candidates(run, demo, [neighbour.round_num], fps, round_time_s)
         video = np.array([(t.frame - 0.5) / fps for t in run])
         for c in options:
             residual = video - neighbour.scale * np.array(c.ticks) / TICK_RATE
             offset = float(np.mean(residual))
             if abs(offset - neighbour.offset) <= SAME_OFFSET_S:
-                errors = (residual - offset) * 1000
-                out.append(
-                    SegmentFit(
-                        c.round_num,
-                        c.phases,
-                        float(video[0]),
-                        float(video[-1]),
-                        neighbour.scale,
-                        offset,
-                        len(run),
-                        len(run),
-                        float(np.sqrt(np.mean(errors**2))),
-                        tuple(float(e) for e in errors),
-                        tuple(float(v) for v in video),
-                    )
-                )
+                out.append(_segment_fit(c, video, residual, neighbour.scale, offset, np.ones(len(run), bool)))
                 break
     return sorted(out, key=lambda s: s.video_start)
