@@ -190,11 +190,22 @@ class PairsParams(Strict):
     split: SplitParams = SplitParams()
 
 
+class RewardWeights(Strict):
+    percept: float = Field(0.20, ge=0)
+    decision: float = Field(0.30, ge=0)
+    outcome: float = Field(0.50, ge=0)
+
+
+class GrpoParams(Strict):
+    reward_weights: RewardWeights = RewardWeights()
+
+
 class Params(Strict):
     ingest: IngestParams
     render: RenderParams
     sync: SyncParams
     pairs: PairsParams
+    grpo: GrpoParams
 
 
 class ParamsError(ValueError):
