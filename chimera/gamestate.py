@@ -94,12 +94,18 @@ def _round_of(df: pl.DataFrame, rounds: pl.DataFrame) -> pl.DataFrame:
     return with_round(df.with_row_index("_order"), rounds).sort("_order").drop("_order")
 
 
+EXPLOSION_EVENTS = ("detonate", "exploded", "explode", "bomb_exploded")
+"""Explosion events other parsers write (awpy has none: it shows as reason ``target_bombed``). Such an
+event means the bomb exploded, never that somebody carries it."""
+
+
 def _bomb_timeline(bomb: pl.DataFrame, rounds: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per round: first plant and defuse ticks; and the ``pickup``/``drop`` events as an as-of table."""
     events = _round_of(bomb.select("tick", "event"), rounds).filter(pl.col("round_num").is_not_null())
     per_round = events.group_by("round_num").agg(
         pl.col("tick").filter(pl.col("event") == "finish_plant").min().alias("_plant_tick"),
         pl.col("tick").filter(pl.col("event") == "defuse").min().alias("_defuse_tick"),
+        pl.col("tick").filter(pl.col("event").is_in(EXPLOSION_EVENTS)).min().alias("_explode_tick"),
     )
     carry = (
         events.with_row_index("_order")
@@ -206,7 +212,10 @@ def state_table(
         .alias("utility"),
         (own("_alive_t", "_alive_ct") - alive).cast(pl.Int32).alias("alive_teammates"),
         own("_alive_ct", "_alive_t").cast(pl.Int32).alias("alive_enemies"),
-        pl.when((pl.col("reason_name") == "target_bombed") & (tick >= pl.col("end_tick")))
+        pl.when(
+            ((pl.col("reason_name") == "target_bombed") & (tick >= pl.col("end_tick")))
+            | (pl.col("_explode_tick").is_not_null() & (tick >= pl.col("_explode_tick")))
+        )
         .then(pl.lit("exploded"))
         .when(defuse.is_not_null() & (tick >= defuse))
         .then(pl.lit("defused"))

@@ -200,6 +200,21 @@ def test_events_on_one_tick_resolve_in_table_order(events, status):
     assert value(states, C, 232, "bomb_status") == status  # 232: A is dead, nobody holds the bomb
 
 
+def test_a_detonate_event_means_exploded_never_carried():
+    """Other parsers write the explosion as an event; awpy only as the round reason (target_bombed)."""
+    rows = [
+        bomb_row(100, "pickup", A),
+        bomb_row(203, "drop", A),
+        bomb_row(251, "pickup", B),
+        bomb_row(340, "finish_plant", B),
+        bomb_row(380, "detonate", B),
+    ]
+    states = state_table(hand_tables(rows), "de_mirage")
+    assert value(states, C, 376, "bomb_status") == "planted"
+    assert value(states, C, 380, "bomb_status") == "exploded"
+    assert value(states, B, 396, "bomb_status") == "exploded"
+
+
 def test_bomb_events_of_one_round_do_not_leak_into_the_next():
     # round 1's bomb is dropped and never picked up; round 2 starts with nobody holding it
     rows = [bomb_row(100, "pickup", A), bomb_row(203, "drop", A)]
