@@ -190,6 +190,11 @@ class PairsParams(Strict):
     split: SplitParams = SplitParams()
 
 
+class GrpoDataParams(Strict):
+    window_s: float = Field(12.0, gt=0, le=60)  # lookahead window of the pro's behaviour (SPEC §7)
+    move_threshold: float = Field(200.0, ge=0)  # units a distance must change to count as moving
+
+
 class RewardWeights(Strict):
     percept: float = Field(0.20, ge=0)
     decision: float = Field(0.30, ge=0)
@@ -205,6 +210,7 @@ class Params(Strict):
     render: RenderParams
     sync: SyncParams
     pairs: PairsParams
+    grpo_data: GrpoDataParams
     grpo: GrpoParams
 
 

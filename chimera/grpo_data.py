@@ -1,0 +1,124 @@
+"""The ``grpo_data`` stage: every pair with what the pro did next, the round's outcome and their share in it.
+
+One row per pair: the image, the fixed prompt (:mod:`chimera.prompt`), and ``ground_truth`` — the
+interface of every reward in :mod:`chimera.rewards`::
+
+    {"game_state": {...§4...},
+     "pro_action": {"behavior": {...5 features...}, "description": "<the features in words>"},
+     "round_won": bool,
+     "player_contribution": {"damage_dealt", "max_round_damage", "survival_time", "round_duration",
+                             "objective_action"}}
+
+The description is written with the same phrase table the decision reward reads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+from tqdm import tqdm
+
+from chimera.behavior import MatchTimeline, behavior, contribution, removed_damage
+from chimera.config import GrpoDataParams
+from chimera.io import atomic_path, write_json
+from chimera.phrases import UTILITY, phrase
+from chimera.prompt import INSTRUCTION
+from chimera.rewards import phi
+from chimera.tables import SIDE_T, TABLES
+
+log = logging.getLogger(__name__)
+SPLITS = ("train", "val", "test")
+
+
+def ground_truth(tl: MatchTimeline, removed: pl.DataFrame, pair: dict, params: GrpoDataParams) -> dict:
+    steamid, tick, round_num = pair["player"]["steamid"], pair["tick"], pair["round"]
+    features = behavior(tl, steamid, tick, params.window_s, params.move_threshold)
+    rnd = tl.rounds.filter(pl.col("round_num") == round_num).row(0, named=True)
+    side = pair["game_state"]["player_side"]
+    won = (rnd["winner_side"] == SIDE_T) == (side == "T")
+    return {
+        "game_state": pair["game_state"],
+        "pro_action": {"behavior": features, "description": phrase(features)},
+        "round_won": won,
+        "player_contribution": contribution(tl, removed, steamid, round_num),
+    }
+
+
+def run(params: GrpoDataParams, parsed_dir: Path, pairs_dir: Path, out_dir: Path, metrics_path: Path) -> dict:
+    pairs = {s: [json.loads(line) for line in (pairs_dir / f"{s}.jsonl").open()] for s in SPLITS}
+    matches = sorted({p["match"] for rows in pairs.values() for p in rows})
+    timelines, removed = {}, {}
+    for match in matches:
+        tables = {t: pl.read_parquet(parsed_dir / match / f"{t}.parquet") for t in TABLES}
+        timelines[match] = MatchTimeline.of(tables)
+        removed[match] = removed_damage(tables["damages"], tables["rounds"])
+    out: dict[str, list[dict]] = {s: [] for s in SPLITS}
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir()
+        for split in SPLITS:
+            for pair in tqdm(pairs[split], desc=f"grpo_data {split}", unit="pair", mininterval=5):
+                gt = ground_truth(timelines[pair["match"]], removed[pair["match"]], pair, params)
+                out[split].append(
+                    {
+                        "image": pair["image"],
+                        "prompt": INSTRUCTION,
+                        "match": pair["match"],
+                        "map": pair["map"],
+                        "round": pair["round"],
+                        "tick": pair["tick"],
+                        "ground_truth": gt,
+                    }
+                )
+            with (tmp / f"{split}.jsonl").open("w") as f:
+                f.writelines(json.dumps(row, sort_keys=True) + "\n" for row in out[split])
+    figures = metrics(out)
+    write_json(metrics_path, figures)
+    return figures
+
+
+def metrics(rows_by_split: dict[str, list[dict]]) -> dict:
+    rows = [r["ground_truth"] for rows in rows_by_split.values() for r in rows]
+    b = [r["pro_action"]["behavior"] for r in rows]
+    phis = [phi(r["player_contribution"]) for r in rows]
+    by_side: dict[str, list[bool]] = {"T": [], "CT": []}
+    for r in rows:
+        by_side.setdefault(r["game_state"]["player_side"], []).append(r["round_won"])
+    grenades = Counter(g for x in b for g in x["utility_used"])
+    return {
+        **{s: len(v) for s, v in rows_by_split.items()},
+        "features": {
+            "movement_direction": {
+                str(k): v for k, v in sorted(Counter(x["movement_direction"] for x in b).items())
+            },
+            "objective_direction": {
+                str(k): v for k, v in sorted(Counter(x["objective_direction"] for x in b).items())
+            },
+            "utility_used": {
+                **{g: grenades.get(g, 0) for g in UTILITY},
+                "none": sum(not x["utility_used"] for x in b),
+            },
+            "initiated_engagement_rate": _mean([x["initiated_engagement"] for x in b]),
+            "engagement_delay_mean": _mean([x["engagement_delay"] for x in b]),
+            "no_engagement_rate": _mean([x["engagement_delay"] >= 1.0 for x in b]),
+        },
+        "win_rate_by_side": {side: _mean(v) for side, v in by_side.items() if v},
+        "phi": {
+            "mean": _mean(phis),
+            "median": statistics.median(phis) if phis else None,
+            "p10": _quantile(phis, 0.1),
+            "p90": _quantile(phis, 0.9),
+        },
+    }
+
+
+def _mean(values: list) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    return sorted(values)[min(int(q * len(values)), len(values) - 1)] if values else None
