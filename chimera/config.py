@@ -205,12 +205,33 @@ class GrpoParams(Strict):
     reward_weights: RewardWeights = RewardWeights()
 
 
+class TinyModelParams(Strict):
+    vocab_size: int = Field(4096, ge=512, le=65536)
+    vision_depth: int = Field(1, ge=1, le=4)
+    vision_hidden_size: int = Field(32, ge=16, multiple_of=2)
+    vision_heads: int = Field(2, ge=1)
+    text_hidden_size: int = Field(64, ge=32, multiple_of=16)
+    text_layers: int = Field(2, ge=1, le=8)
+    text_heads: int = Field(2, ge=1)
+    text_kv_heads: int = Field(1, ge=1)
+
+
+class ModelParams(Strict):
+    base: str = (
+        "tiny"  # "tiny", or a local directory holding a Qwen3-VL checkpoint (e.g. Qwen3-VL-8B-Instruct)
+    )
+    seed: int = Field(0, ge=0)
+    max_image_tokens: int = Field(256, ge=16, le=16384)  # pixel budget: a 1280x720 frame -> <= this many
+    tiny: TinyModelParams = TinyModelParams()
+
+
 class Params(Strict):
     ingest: IngestParams
     render: RenderParams
     sync: SyncParams
     pairs: PairsParams
     grpo_data: GrpoDataParams
+    model: ModelParams
     grpo: GrpoParams
 
 
