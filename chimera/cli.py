@@ -78,3 +78,25 @@ def crop(
         f"timer: {timer.text(crop_box(gray, sync.timer_crop)).strip()!r}  "
         f"scores: {[digits.text(crop_box(gray, b)).strip() for b in sync.score_crops]}  -> {out}"
     )
+
+
+@app.command("check-model")
+def check_model(
+    config: Annotated[Path, typer.Argument(help="architecture config, e.g. configs/qwen3-vl-8b.json")],
+) -> None:
+    """Build the model on the meta device, apply the SFT and GRPO LoRA params, report coverage and memory."""
+    from chimera.config import load_params
+    from chimera.models.check import LoraCoverageError, check
+
+    try:
+        total, reports = check(config, load_params())
+    except (OSError, ValueError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1 if isinstance(err, LoraCoverageError) else 2) from None
+    typer.echo(f"{config}: {total / 1e9:.2f} B parameters (built on the meta device, no weights)")
+    for r in reports:
+        typer.echo(
+            f"  {r.name:5s} LoRA: {r.vision_modules} vision + {r.language_modules} language modules, "
+            f"{r.trainable / 1e6:.1f} M trainable; ~{r.memory_gb:.1f} GB for weights (bf16) + LoRA "
+            "optimizer state, before activations"
+        )

@@ -7,6 +7,7 @@ path instead of silently falling back to a default. Models mirror the file: one 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -201,8 +202,28 @@ class RewardWeights(Strict):
     outcome: float = Field(0.50, ge=0)
 
 
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as err:
+        raise ValueError(f"not a regular expression: {err}") from None
+    return pattern
+
+
+class LoraParams(Strict):
+    r: int = Field(16, ge=1, le=512)
+    alpha: int = Field(32, ge=1)
+    dropout: float = Field(0.05, ge=0, lt=1)
+    targets: Annotated[str, AfterValidator(_compiles)]  # PEFT target_modules as a full-match regex
+
+
+class SftParams(Strict):
+    lora: LoraParams  # vision and language linear layers (SPEC §9)
+
+
 class GrpoParams(Strict):
     reward_weights: RewardWeights = RewardWeights()
+    lora: LoraParams  # language layers only: the vision tower stays frozen in Phase 2
 
 
 class TinyModelParams(Strict):
@@ -232,6 +253,7 @@ class Params(Strict):
     pairs: PairsParams
     grpo_data: GrpoDataParams
     model: ModelParams
+    sft: SftParams
     grpo: GrpoParams
 
 
