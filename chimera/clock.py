@@ -78,6 +78,15 @@ def round_clocks(rounds: pl.DataFrame, bomb: pl.DataFrame, round_time_s: float) 
     ]
 
 
+def display_at(clocks: list[RoundClock], tick: float) -> Display:
+    """What the HUD timer shows at ``tick``: the clock of the latest round started by then."""
+    current = clocks[0]
+    for c in clocks:
+        if c.start_tick <= tick:
+            current = c
+    return current.display(tick)
+
+
 def transitions(clocks: list[RoundClock]) -> pl.DataFrame:
     """Every moment the display changes to a new value: ``round_num, phase, seconds, tick``.
 

@@ -11,13 +11,10 @@ import pytest
 
 from chimera import pairs
 from chimera.broadcast import timeline
-from chimera.broadcast.render import render_match
 from chimera.config import SplitParams, load_params
-from chimera.ingest import write_match
 from chimera.schema import GameState
-from chimera.sim.match import MatchSimulator
 from chimera.sync.run import sync_video
-from tests.videofiles import write_noise_video
+from tests.videofiles import render_short_match, write_noise_video
 
 PARAMS = load_params()
 # 960x540: the player panel's name is ~16 px high. At 640x360 (~8 px, bold) the HUD name is not legible
@@ -29,18 +26,11 @@ WIDTH, HEIGHT, FPS = 960, 540, 15
 def paired(tmp_path_factory):
     """A two-round match (NAVI vs FaZe: short names like iM, jL, b1t) rendered, synced and paired."""
     root = tmp_path_factory.mktemp("pairs")
-    sim = PARAMS.ingest.sim.model_copy(update={"max_rounds": 2})
-    match = MatchSimulator(sim.matches[2], sim, seed="pairs-test").run()
-    match_dir = root / "parsed" / match.match_id
-    write_match(match_dir, match)
-    render = PARAMS.render.model_copy(
-        update={"width": WIDTH, "height": HEIGHT, "fps": FPS, "round_count": 2, "preset": "ultrafast"}
-    )
-    (root / "vods").mkdir()
-    video = render_match(match_dir, root / "vods", render, sim.round_time_s, seed="t")
-    synced = sync_video(video, match_dir, PARAMS.sync, sim.round_time_s)
+    video, match_dir = render_short_match(root, 2, "pairs-test", WIDTH, HEIGHT, FPS, vod_dir=root / "vods")
+    round_time_s = PARAMS.ingest.sim.round_time_s
+    synced = sync_video(video, match_dir, PARAMS.sync, round_time_s)
     (root / "sync").mkdir()
-    (root / "sync" / f"{match.match_id}.json").write_text(json.dumps(synced.as_json()))
+    (root / "sync" / f"{match_dir.name}.json").write_text(json.dumps(synced.as_json()))
     metrics = pairs.run(
         PARAMS, root / "parsed", root / "vods", root / "sync", root / "pairs", root / "metrics.json"
     )

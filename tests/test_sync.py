@@ -8,17 +8,14 @@ import numpy as np
 import pytest
 
 from chimera.broadcast.hud import Hud, HudView, box_fraction
-from chimera.broadcast.render import render_match
 from chimera.clock import LIVE, Display
 from chimera.config import load_params
-from chimera.ingest import write_match
-from chimera.sim.match import MatchSimulator
 from chimera.sync import fit as fitting
 from chimera.sync.ocr import Reader, crop_box
 from chimera.sync.run import evaluate, sync_video
 from chimera.sync.scan import Transition, VideoError
 from chimera.tables import TICK_RATE
-from tests.videofiles import write_noise_video
+from tests.videofiles import render_short_match, write_noise_video
 
 PARAMS = load_params()
 SYNC = PARAMS.sync
@@ -91,16 +88,7 @@ def test_fit_recovers_offset_and_drift_with_20_percent_outliers():
 @pytest.fixture(scope="module")
 def small_render(tmp_path_factory):
     """A two-round match rendered small and fast, with its parsed tables and truth."""
-    root = tmp_path_factory.mktemp("vod")
-    sim = PARAMS.ingest.sim.model_copy(update={"max_rounds": 2})
-    match = MatchSimulator(sim.matches[0], sim, seed="sync-test").run()
-    match_dir = root / "parsed" / match.match_id
-    write_match(match_dir, match)
-    render = PARAMS.render.model_copy(
-        update={"width": 640, "height": 360, "fps": 15, "round_count": 2, "preset": "ultrafast"}
-    )
-    video = render_match(match_dir, root, render, sim.round_time_s, seed="t")
-    return video, match_dir
+    return render_short_match(tmp_path_factory.mktemp("vod"), 0, "sync-test", 640, 360, 15)
 
 
 @pytest.mark.slow

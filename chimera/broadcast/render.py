@@ -24,7 +24,7 @@ from chimera.broadcast import timeline
 from chimera.broadcast.hud import Card, Hud, HudView
 from chimera.broadcast.observer import Director
 from chimera.broadcast.scene import Scene
-from chimera.clock import Display, RoundClock, round_clocks
+from chimera.clock import Display, RoundClock, display_at, round_clocks
 from chimera.config import RenderParams
 from chimera.gamestate import state_table
 from chimera.io import atomic_path
@@ -72,7 +72,9 @@ class Footage:
             self.is_t[k, j], self.bomb[k, j] = row["side"] == SIDE_T, bool(row["has_bomb"])
             self.rows[k][j] = row
         self.kills = tables["kills"].filter(pl.col("tick").is_between(lo, hi)).sort("tick")
-        self.damage_ticks = tables["damages"].select("tick", "attacker_steamid", "victim_steamid").rows()
+        hits = tables["damages"].sort("tick")
+        self.hit_ticks = hits["tick"].to_numpy()  # sorted: each frame looks up its window by bisection
+        self.hit_players = list(zip(hits["attacker_steamid"], hits["victim_steamid"], strict=True))
         self.areas = [
             (s, e, x, y, True)
             for s, e, x, y in tables["smokes"].select("start_tick", "end_tick", "x", "y").rows()
@@ -97,11 +99,7 @@ class Footage:
         return max(0, min(int(np.searchsorted(self.ticks, tick, side="right")) - 1, len(self.ticks) - 1))
 
     def clock(self, tick: float) -> Display:
-        current = self.clocks[0]
-        for c in self.clocks:
-            if c.start_tick <= tick:
-                current = c
-        return current.display(tick)
+        return display_at(self.clocks, tick)
 
     def scores(self, tick: float) -> tuple[int, int]:
         won = [team for end, team in self.round_wins if end <= tick]
@@ -114,9 +112,9 @@ class Footage:
         enemy = self.is_t[k][:, None] != self.is_t[k][None, :]
         alive = self.health[k] > 0
         close = ((np.hypot(dx, dy) < 1500) & enemy & alive[None, :]).sum(axis=1).astype(float)
-        recent = {a for t, a, v in self.damage_ticks if tick - 3 * TICK_RATE <= t <= tick} | {
-            v for t, a, v in self.damage_ticks if tick - 3 * TICK_RATE <= t <= tick
-        }
+        lo = np.searchsorted(self.hit_ticks, tick - 3 * TICK_RATE, side="left")
+        hi = np.searchsorted(self.hit_ticks, tick, side="right")
+        recent = {sid for pair in self.hit_players[lo:hi] for sid in pair}
         return close + 2.0 * np.array([sid in recent for sid in self.steamids])
 
     def killfeed(self, tick: float) -> list[str]:
@@ -228,10 +226,9 @@ def render_match(
     """Write ``<out_dir>/<match>.mp4`` and ``<match>.truth.json``; returns the video path."""
     footage = Footage(match_dir, params, round_time_s)
     rng = random.Random(f"render/{seed}/{match_dir.name}")
-    kills = footage.kills.with_columns(pl.col("tick"))
     last_kill = {}
     for c in footage.clocks:
-        in_round = kills.filter(pl.col("tick").is_between(c.freeze_end_tick, c.end_tick))
+        in_round = footage.kills.filter(pl.col("tick").is_between(c.freeze_end_tick, c.end_tick))
         if in_round.height:
             last_kill[c.round_num] = int(in_round["tick"][-1])
     realities = timeline.Realities(

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from chimera.broadcast import timeline
-from chimera.clock import round_clocks, transitions
+from chimera.clock import display_at, round_clocks, transitions
 from chimera.config import SyncParams
 from chimera.io import atomic_path, write_json
 from chimera.sync import fit as fitting
@@ -153,8 +153,7 @@ def evaluate(
         true = timeline.locate(segments, t)
         if true.kind in (timeline.LIVE, timeline.PAUSE):
             tick = true.tick_at(t)
-            clock = next((c for c in reversed(clocks) if c.start_tick <= tick), clocks[0])
-            if clock.display(tick).seconds is not None:
+            if display_at(clocks, tick).seconds is not None:
                 shown += 1
                 read += value is not None
     offsets = [abs(s.offset - _true_offset(segments, s)) * 1000 for s in result.segments]
