@@ -100,3 +100,39 @@ def check_model(
             f"{r.trainable / 1e6:.1f} M trainable; ~{r.memory_gb:.1f} GB for weights (bf16) + LoRA "
             "optimizer state, before activations"
         )
+
+
+@app.command()
+def advise(
+    image: Annotated[Path, typer.Argument(help="a broadcast screenshot (PNG or JPEG)")],
+    model: Annotated[Path, typer.Option(help="a model directory (default: Model B)")] = Path("models/sft"),
+    raw: Annotated[bool, typer.Option("--raw", help="print the model's text as generated")] = False,
+    max_new_tokens: Annotated[int, typer.Option(help="generation budget")] = 512,
+) -> None:
+    """Print the model's §4 JSON for one screenshot. Exit 0: valid; 1: not valid JSON; 2: bad input."""
+    import json
+
+    from transformers.utils.logging import disable_progress_bar
+
+    from chimera.evaluate import Generator, open_image
+    from chimera.models.processor import ModelDirError
+    from chimera.schema import parse_output
+
+    disable_progress_bar()
+    try:
+        frame = open_image(image)
+        generator = Generator(model, max_new_tokens)
+    except (ValueError, ModelDirError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    text = generator([frame])[0]
+    parsed = parse_output(text)
+    if raw:
+        typer.echo(text)
+    elif parsed.ok:
+        typer.echo(json.dumps(parsed.output.model_dump(), indent=2))
+    if not parsed.ok:
+        if not raw:
+            typer.echo(text)
+        typer.echo(f"error: the model's answer is not a valid §4 object: {parsed.error}", err=True)
+        raise typer.Exit(1)

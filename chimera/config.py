@@ -215,15 +215,39 @@ class LoraParams(Strict):
     alpha: int = Field(32, ge=1)
     dropout: float = Field(0.05, ge=0, lt=1)
     targets: Annotated[str, AfterValidator(_compiles)]  # PEFT target_modules as a full-match regex
+    modules_to_save: list[str] = []  # PEFT modules_to_save: trained in full next to the adapters
+
+
+class TrainParams(Strict):
+    """What TRL's trainers take from us (``SFTConfig`` / ``GRPOConfig``); the rest stays at TRL's defaults."""
+
+    seed: int = Field(0, ge=0)
+    max_steps: int = Field(300, ge=1)
+    batch_size: int = Field(4, ge=1)  # per device
+    grad_accum: int = Field(1, ge=1)
+    learning_rate: float = Field(1e-3, gt=0, lt=1)
+    warmup_steps: int = Field(0, ge=0)
+    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "cosine"
+    save_steps: int = Field(50, ge=1)  # checkpoint every this many steps (a rerun resumes from the last)
+    gradient_checkpointing: bool = False  # on for the 8B model on a GPU
+    bf16: Literal["auto", True, False] = "auto"  # auto: bf16 where a GPU supports it, fp32 on CPU
 
 
 class SftParams(Strict):
+    train: TrainParams = TrainParams()
     lora: LoraParams  # vision and language linear layers (SPEC §9)
 
 
 class GrpoParams(Strict):
     reward_weights: RewardWeights = RewardWeights()
     lora: LoraParams  # language layers only: the vision tower stays frozen in Phase 2
+
+
+class EvaluateParams(Strict):
+    seed: int = Field(0, ge=0)  # bootstrap resampling
+    batch_size: int = Field(8, ge=1)
+    max_new_tokens: int = Field(320, ge=16, le=8192)  # the §4 answer: ~210 tiny-tokenizer tokens
+    compare: list[tuple[str, str]] = []  # paired differences first - second, by model name
 
 
 class TinyModelParams(Strict):
@@ -255,6 +279,7 @@ class Params(Strict):
     model: ModelParams
     sft: SftParams
     grpo: GrpoParams
+    evaluate: EvaluateParams
 
 
 class ParamsError(ValueError):

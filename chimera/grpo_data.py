@@ -9,7 +9,9 @@ interface of every reward in :mod:`chimera.rewards`::
      "player_contribution": {"damage_dealt", "max_round_damage", "survival_time", "round_duration",
                              "objective_action"}}
 
-The description is written with the same phrase table the decision reward reads.
+The description is written with the same phrase table the decision reward reads. Each row also carries
+``score``, the spectated player's team's and the enemy's rounds won before this round (as the HUD shows
+it), which the SFT targets' round importance reads; no reward does.
 """
 
 from __future__ import annotations
@@ -49,20 +51,44 @@ def ground_truth(tl: MatchTimeline, removed: pl.DataFrame, pair: dict, params: G
     }
 
 
+def sides_by_round(tl: MatchTimeline) -> dict[int, dict[int, str]]:
+    """Every player's side in every round, read at its freeze end."""
+    return {
+        r["round_num"]: dict(tl.snapshot(r["freeze_end_tick"]).select("steamid", "side").iter_rows())
+        for r in tl.rounds.iter_rows(named=True)
+    }
+
+
+def score_before(
+    tl: MatchTimeline, sides: dict[int, dict[int, str]], steamid: int, round_num: int
+) -> list[int]:
+    """[own, enemy] rounds won before ``round_num`` by the player's team and by the other one."""
+    own = enemy = 0
+    for r in tl.rounds.filter(pl.col("round_num") < round_num).iter_rows(named=True):
+        side = sides[r["round_num"]].get(steamid)
+        if side is None:
+            continue
+        won = r["winner_side"] == side
+        own, enemy = own + won, enemy + (not won)
+    return [own, enemy]
+
+
 def run(params: GrpoDataParams, parsed_dir: Path, pairs_dir: Path, out_dir: Path, metrics_path: Path) -> dict:
     pairs = {s: [json.loads(line) for line in (pairs_dir / f"{s}.jsonl").open()] for s in SPLITS}
     matches = sorted({p["match"] for rows in pairs.values() for p in rows})
-    timelines, removed = {}, {}
+    timelines, removed, sides = {}, {}, {}
     for match in matches:
         tables = {t: pl.read_parquet(parsed_dir / match / f"{t}.parquet") for t in TABLES}
         timelines[match] = MatchTimeline.of(tables)
         removed[match] = removed_damage(tables["damages"], tables["rounds"])
+        sides[match] = sides_by_round(timelines[match])
     out: dict[str, list[dict]] = {s: [] for s in SPLITS}
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
         for split in SPLITS:
             for pair in tqdm(pairs[split], desc=f"grpo_data {split}", unit="pair", mininterval=5):
-                gt = ground_truth(timelines[pair["match"]], removed[pair["match"]], pair, params)
+                tl = timelines[pair["match"]]
+                gt = ground_truth(tl, removed[pair["match"]], pair, params)
                 out[split].append(
                     {
                         "image": pair["image"],
@@ -71,6 +97,9 @@ def run(params: GrpoDataParams, parsed_dir: Path, pairs_dir: Path, out_dir: Path
                         "map": pair["map"],
                         "round": pair["round"],
                         "tick": pair["tick"],
+                        "score": score_before(
+                            tl, sides[pair["match"]], pair["player"]["steamid"], pair["round"]
+                        ),
                         "ground_truth": gt,
                     }
                 )

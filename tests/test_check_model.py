@@ -16,7 +16,12 @@ CONFIG = Path("configs/qwen3-vl-8b.json")
 def test_8b_architecture_and_lora_coverage():
     arch = json.loads(CONFIG.read_text())
     vision, text = arch["vision_config"], arch["text_config"]
-    total, (sft, grpo) = check(CONFIG, load_params())
+    params = load_params()
+    # the real-size set-up: LoRA only (the tiny default also trains its head, see below)
+    lora_only = params.sft.lora.model_copy(update={"modules_to_save": []})
+    total, (sft, grpo) = check(
+        CONFIG, params.model_copy(update={"sft": params.sft.model_copy(update={"lora": lora_only})})
+    )
     assert 8.6e9 < total < 8.9e9  # the public model card: 8.77 B parameters
     # every block's qkv, proj, fc1, fc2 + the merger's two + two per deepstack merger
     assert sft.vision_modules == vision["depth"] * 4 + 2 + 2 * len(vision["deepstack_visual_indexes"])
@@ -26,6 +31,19 @@ def test_8b_architecture_and_lora_coverage():
     assert grpo.vision_modules == 0  # Phase 2 keeps the vision tower frozen
     assert 0 < grpo.trainable < sft.trainable < 0.02 * total
     assert 16 < sft.memory_gb < 24  # the seed's ~18 GB budget for SFT, before activations
+
+
+def test_modules_to_save_are_counted_in_full():
+    arch = json.loads(CONFIG.read_text())["text_config"]
+    params = load_params()
+    assert params.sft.lora.modules_to_save == ["language_model.norm", "lm_head"]
+    lora_only = params.sft.lora.model_copy(update={"modules_to_save": []})
+    _, (with_head, _) = check(CONFIG, params)
+    _, (without, _) = check(
+        CONFIG, params.model_copy(update={"sft": params.sft.model_copy(update={"lora": lora_only})})
+    )
+    hidden = arch["hidden_size"]
+    assert with_head.trainable - without.trainable == arch["vocab_size"] * hidden + hidden
 
 
 def test_a_typo_in_targets_fails_here_not_on_a_gpu(tmp_path):

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from peft import LoraConfig, get_peft_model
+from peft import get_peft_model
 from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
 
 from chimera.config import LoraParams, Params
+from chimera.models.lora import coverage, lora_config
 
 BYTES_BF16 = 2
 BYTES_PER_TRAINED = 4 + 4 + 8  # fp32 master weight + gradient + two Adam moments
@@ -48,15 +49,8 @@ def build_meta(config_path: Path) -> Qwen3VLForConditionalGeneration:
 def lora_report(config_path: Path, name: str, lora: LoraParams, want_vision: bool) -> LoraReport:
     model = build_meta(config_path)
     total = sum(p.numel() for p in model.parameters())
-    peft_model = get_peft_model(
-        model,
-        LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=lora.targets),
-    )
-    wrapped = [
-        n for n, m in peft_model.named_modules() if hasattr(m, "lora_A") and len(getattr(m, "lora_A", {}))
-    ]
-    vision = sum(".visual." in n for n in wrapped)
-    language = sum(".language_model." in n for n in wrapped)
+    peft_model = get_peft_model(model, lora_config(lora))
+    vision, language = coverage(peft_model)
     if language == 0:
         raise LoraCoverageError(f"{name}: lora.targets reaches no language-model layer")
     if want_vision and vision == 0:

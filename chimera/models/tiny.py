@@ -27,10 +27,11 @@ from transformers import (
 from chimera import names
 from chimera.config import ModelParams
 from chimera.models.processor import ImageOnlyProcessor
-from chimera.phrases import PHRASES
+from chimera.phrases import PHRASES, all_feature_values
 from chimera.prompt import INSTRUCTION
-from chimera.schema import ModelOutput
+from chimera.schema import BOMB_STATUSES, ROUND_PHASES, SIDES, UTILITY_ITEMS, ModelOutput
 from chimera.sim.maps import MAPS
+from chimera.targets import sft_target
 
 SPECIAL_TOKENS = (
     "<|endoftext|>",
@@ -45,27 +46,38 @@ PATCH, MERGE = 16, 2
 
 
 def corpus(seed: int, samples: int) -> Iterator[str]:
-    """Deterministic training text for the tokenizer."""
+    """Deterministic training text for the tokenizer: the prompt, names, and SFT targets of random states."""
     rng = random.Random(seed)
     yield INSTRUCTION
     for graph in MAPS.values():
         yield " ".join(f"{p.name} {p.callout}" for p in graph.places.values())
     yield " ".join(f"{w.awpy} {w.display}" for w in names.WEAPONS)
     yield " ".join(p for values in PHRASES.values() for ps in values.values() for p in ps)
-    example = ModelOutput.example().model_dump()
+    example = ModelOutput.example().model_dump()["game_state"]
+    behaviors = all_feature_values()
+    places = sorted({p.callout for graph in MAPS.values() for p in graph.places.values()})
     for _ in range(samples):
-        state = dict(example["game_state"])
-        state.update(
-            player_health=rng.randint(0, 100),
-            player_armor=rng.randint(0, 100),
-            player_money=rng.randrange(0, 16001, 50),
-            team_money_total=rng.randrange(0, 80001, 50),
-            alive_teammates=rng.randint(0, 4),
-            alive_enemies=rng.randint(0, 5),
-            map_name=rng.choice(sorted(MAPS)),
-            weapon_primary=rng.choice([w.display for w in names.GUNS]),
-        )
-        yield ModelOutput.model_validate({**example, "game_state": state}).model_dump_json()
+        state = {
+            **example,
+            "map_name": rng.choice(sorted(MAPS)),
+            "round_phase": rng.choice(ROUND_PHASES),
+            "player_side": rng.choice(SIDES),
+            "player_health": rng.randint(0, 100),
+            "player_armor": rng.randint(0, 100),
+            "player_money": rng.randrange(0, 16001, 50),
+            "team_money_total": rng.randrange(0, 80001, 50),
+            "weapon_primary": rng.choice([None, *(w.display for w in names.GUNS if w.slot == "primary")]),
+            "weapon_secondary": rng.choice([w.display for w in names.GUNS if w.slot == "secondary"]),
+            "utility": rng.sample(UTILITY_ITEMS, rng.randint(0, 3)),
+            "alive_teammates": rng.randint(0, 4),
+            "alive_enemies": rng.randint(0, 5),
+            "bomb_status": rng.choice(BOMB_STATUSES),
+            "site": rng.choice(places),
+            "visible_enemies": rng.randint(0, 5),
+        }
+        score = (rng.randint(0, 12), rng.randint(0, 12))
+        target = sft_target(state, rng.choice(behaviors), score, sum(score) + 1, 24)
+        yield target.model_dump_json()
 
 
 def train_tokenizer(vocab_size: int, seed: int) -> PreTrainedTokenizerFast:

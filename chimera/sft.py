@@ -1,0 +1,229 @@
+"""The ``sft`` stage (Model B): TRL's ``SFTTrainer`` with a PEFT LoRA on both towers of the base model.
+
+Each training example is the frame, the fixed instruction (:mod:`chimera.prompt`) and, as the assistant
+turn, the §4 JSON of :func:`chimera.targets.sft_target`. TRL does the rest: its vision collator runs the
+model's own processor on the image, ``assistant_only_loss`` masks everything but the answer (TRL swaps in
+its training chat template for Qwen3-VL), and ``DVCLiveCallback`` logs loss and learning rate per step.
+
+Two checks guard the classic failure of a vision LoRA that silently matches nothing: before training,
+the LoRA must wrap modules in both towers (:func:`chimera.models.lora.coverage`);
+at the first optimiser step, every vision-tower LoRA module must have a non-zero gradient
+(:class:`VisionGradientCheck`). Either failing stops the stage with an error.
+
+Checkpoints go to ``models/sft-checkpoints/<fingerprint>/``, where the fingerprint covers the params, the
+training data and the base model: a rerun after a kill resumes from the last checkpoint of the same
+configuration, and never from one of a different configuration. After training, ``models/sft/`` holds
+the merged model (a plain Hugging Face directory every later stage loads) and ``models/sft/adapter/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import datasets
+import torch
+from accelerate import PartialState
+from peft import PeftModel, get_peft_model
+from transformers import TrainerCallback, set_seed
+from transformers.integrations import DVCLiveCallback
+from trl import SFTConfig, SFTTrainer
+
+from chimera.config import Params, TrainParams
+from chimera.models.base import content_hash
+from chimera.models.lora import coverage, lora_config
+from chimera.models.processor import load
+from chimera.prompt import INSTRUCTION
+from chimera.targets import sft_target
+
+log = logging.getLogger(__name__)
+ADAPTER = "adapter"
+
+
+def examples(rows: list[dict], max_rounds: int) -> datasets.Dataset:
+    """TRL's conversational vision format: ``images`` (decoded lazily by ``datasets``) and ``messages``."""
+    records = [
+        {
+            "images": [row["image"]],
+            "messages": [
+                {"role": "user", "content": INSTRUCTION},
+                {"role": "assistant", "content": answer(row, max_rounds)},
+            ],
+        }
+        for row in rows
+    ]
+    return datasets.Dataset.from_list(records).cast_column("images", datasets.Sequence(datasets.Image()))
+
+
+def answer(row: dict, max_rounds: int) -> str:
+    """The target text for one ``grpo_data`` row: compact §4 JSON."""
+    truth = row["ground_truth"]
+    target = sft_target(
+        truth["game_state"], truth["pro_action"]["behavior"], tuple(row["score"]), row["round"], max_rounds
+    )
+    return target.model_dump_json()
+
+
+def use_bf16(setting: str | bool) -> bool:
+    if setting == "auto":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return bool(setting)
+
+
+def trainer_config(train: TrainParams, output_dir: Path) -> SFTConfig:
+    bf16 = use_bf16(train.bf16)
+    return SFTConfig(
+        output_dir=str(output_dir),
+        seed=train.seed,
+        data_seed=train.seed,
+        max_steps=train.max_steps,
+        per_device_train_batch_size=train.batch_size,
+        gradient_accumulation_steps=train.grad_accum,
+        learning_rate=train.learning_rate,
+        warmup_steps=train.warmup_steps,
+        lr_scheduler_type=train.lr_scheduler,
+        logging_steps=1,
+        save_strategy="steps",
+        save_steps=train.save_steps,
+        save_total_limit=2,
+        activation_checkpointing=train.gradient_checkpointing,
+        bf16=bf16,
+        use_cpu=not torch.cuda.is_available(),
+        assistant_only_loss=True,
+        max_length=None,  # image tokens must never be truncated
+        dataloader_num_workers=0,
+        report_to="none",  # DVCLiveCallback is added by hand, to write where dvc.yaml expects it
+        disable_tqdm=False,
+    )
+
+
+class VisionGradientCheck(TrainerCallback):
+    """Stops training unless every vision-tower LoRA module has a non-zero gradient at the first step.
+
+    LoRA's B matrices start at zero, so at step one only the B side has a gradient; it is enough: a
+    non-zero gradient on B means the vision LoRA is on the loss path.
+    """
+
+    def __init__(self, model: torch.nn.Module):
+        self.model = model
+        self.checked = False
+
+    def on_pre_optimizer_step(self, args, state, control, **kwargs):
+        if not self.checked:
+            vision_grad_norms(self.model, require=True)
+            self.checked = True
+
+
+def vision_grad_norms(model: torch.nn.Module, require: bool = False) -> dict[str, float]:
+    """Gradient norm of each vision-tower LoRA module (A and B together); raise on a zero if ``require``."""
+    norms: dict[str, float] = {}
+    for name, module in model.named_modules():
+        if ".visual." in name and hasattr(module, "lora_B") and len(module.lora_B):
+            grads = [p.grad for p in module.parameters() if p.requires_grad and p.grad is not None]
+            norms[name] = float(sum(g.float().norm() ** 2 for g in grads) ** 0.5) if grads else 0.0
+    if require:
+        dead = [n for n, v in norms.items() if v == 0.0]
+        if not norms or dead:
+            raise RuntimeError(
+                f"vision LoRA gets no gradient: {len(dead)} of {len(norms)} modules at zero "
+                f"(first: {dead[:3]}); check sft.lora.targets"
+            )
+    return norms
+
+
+def fingerprint(params: Params, train_file: Path, base_dir: Path) -> str:
+    """What a checkpoint must share with this run to be resumed from."""
+    digest = hashlib.sha256()
+    digest.update(
+        json.dumps([params.sft.model_dump(mode="json"), params.model.model_dump(mode="json")]).encode()
+    )
+    digest.update(train_file.read_bytes())
+    digest.update(content_hash(base_dir).encode())
+    return digest.hexdigest()[:16]
+
+
+def last_checkpoint(directory: Path) -> Path | None:
+    steps = [(int(p.name.split("-")[-1]), p) for p in directory.glob("checkpoint-*") if p.name[11:].isdigit()]
+    return max(steps)[1] if steps else None
+
+
+def build_trainer(
+    params: Params,
+    base_dir: Path,
+    rows: list[dict],
+    checkpoints: Path,
+    live_dir: Path | None = None,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> SFTTrainer:
+    """The SFTTrainer for ``rows`` on a LoRA-wrapped base model, with the vision LoRA checks in place."""
+    model, processor = load(base_dir)
+    set_seed(params.sft.train.seed)  # the LoRA init draws from the global generator
+    peft_model = get_peft_model(model, lora_config(params.sft.lora))
+    vision, language = coverage(peft_model)
+    if not vision or not language:
+        raise RuntimeError(
+            f"sft.lora.targets wraps {vision} vision and {language} language layers; SFT needs both towers"
+        )
+    callbacks = [VisionGradientCheck(peft_model), *callbacks]
+    if live_dir is not None and PartialState().is_main_process:
+        from dvclive import Live
+
+        resume = last_checkpoint(checkpoints) is not None
+        live = Live(str(live_dir), dvcyaml=None, save_dvc_exp=False, resume=resume)
+        callbacks.append(DVCLiveCallback(live=live))
+    return SFTTrainer(
+        model=peft_model,
+        args=trainer_config(params.sft.train, checkpoints),
+        train_dataset=examples(rows, params.ingest.sim.max_rounds),
+        processing_class=processor,
+        callbacks=callbacks,
+    )
+
+
+def run(
+    params: Params,
+    base_dir: Path,
+    grpo_dir: Path,
+    out_dir: Path,
+    work_dir: Path,
+    live_dir: Path | None,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> dict:
+    """Train (resuming a killed run of the same configuration), then save the adapter and the merged model."""
+    train_file = grpo_dir / "train.jsonl"
+    rows = [json.loads(line) for line in train_file.open()]
+    if not rows:
+        raise ValueError(f"{train_file}: the training split is empty")
+    checkpoints = work_dir / fingerprint(params, train_file, base_dir)
+    resume = last_checkpoint(checkpoints)
+    trainer = build_trainer(params, base_dir, rows, checkpoints, live_dir, callbacks)
+    if resume:
+        log.info("resuming from %s", resume)
+    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    vision, language = coverage(trainer.model)
+    if PartialState().is_main_process:
+        save(trainer.model, trainer.processing_class, out_dir)
+        shutil.rmtree(checkpoints)
+    return {
+        "steps": result.global_step,
+        "train_loss": result.training_loss,
+        "vision_lora_modules": vision,
+        "language_lora_modules": language,
+        "examples": len(rows),
+        "seconds": result.metrics.get("train_runtime"),
+    }
+
+
+def save(peft_model: PeftModel, processor, out_dir: Path) -> None:
+    """``out_dir``: the merged model + processor; ``out_dir/adapter``: the LoRA adapter alone."""
+    from chimera.io import atomic_path
+
+    with atomic_path(out_dir) as tmp:
+        peft_model.save_pretrained(tmp / ADAPTER, safe_serialization=True)
+        merged = peft_model.merge_and_unload()
+        merged.save_pretrained(tmp, safe_serialization=True)
+        processor.save_pretrained(tmp)

@@ -1,0 +1,148 @@
+"""SFT (Model B): the vision LoRA exists and learns, only the answer is in the loss, a saved adapter is
+the trained model, and a killed run resumes to the same adapter as an uninterrupted one."""
+
+import json
+import logging
+
+import pytest
+import torch
+from peft import PeftModel
+from safetensors.torch import load_file
+from transformers import TrainerCallback
+
+from chimera.config import load_params
+from chimera.models.base import prepare
+from chimera.models.lora import coverage
+from chimera.models.processor import load
+from chimera.sft import ADAPTER, answer, build_trainer, fingerprint, run, save, vision_grad_norms
+from tests.grpofiles import write_grpo_dir
+
+PARAMS = load_params()
+
+
+def with_train(params=PARAMS, lora=None, **train):
+    sft = params.sft.model_copy(
+        update={
+            "train": params.sft.train.model_copy(update={"warmup_steps": 0, "batch_size": 2, **train}),
+            **({"lora": params.sft.lora.model_copy(update=lora)} if lora else {}),
+        }
+    )
+    return params.model_copy(update={"sft": sft})
+
+
+@pytest.fixture(scope="module")
+def base_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "base"
+    prepare(PARAMS.model, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def grpo_dir(tmp_path_factory):
+    return write_grpo_dir(tmp_path_factory.mktemp("grpo"))
+
+
+@pytest.fixture(scope="module")
+def rows(grpo_dir):
+    return [json.loads(line) for line in (grpo_dir / "train.jsonl").open()]
+
+
+def test_vision_lora_modules_exist_and_receive_gradients(base_dir, rows, tmp_path):
+    trainer = build_trainer(with_train(max_steps=1), base_dir, rows, tmp_path / "ck")
+    vision, language = coverage(trainer.model)
+    layers = PARAMS.model.tiny.text_layers
+    # per vision block qkv, proj, fc1, fc2; the merger's two; the deepstack merger's two
+    assert vision == 4 * PARAMS.model.tiny.vision_depth + 2 + 2
+    assert language == 7 * layers
+    with pytest.raises(RuntimeError, match="no gradient"):
+        vision_grad_norms(trainer.model, require=True)  # before any backward pass: the check can fail
+    batch = trainer.data_collator([trainer.train_dataset[i] for i in range(2)])
+    trainer.model(**batch).loss.backward()
+    norms = vision_grad_norms(trainer.model, require=True)
+    assert len(norms) == vision and min(norms.values()) > 0
+
+
+def test_a_lora_that_misses_the_vision_tower_is_refused(base_dir, rows, tmp_path):
+    language_only = with_train(lora={"targets": PARAMS.grpo.lora.targets})
+    with pytest.raises(RuntimeError, match="0 vision"):
+        build_trainer(language_only, base_dir, rows, tmp_path / "ck")
+
+
+def test_loss_is_on_the_answer_only(base_dir, rows, tmp_path):
+    trainer = build_trainer(with_train(max_steps=1), base_dir, rows, tmp_path / "ck")
+    tok = trainer.processing_class.tokenizer
+    image_pad = tok.convert_tokens_to_ids("<|image_pad|>")
+    header = tok("<|im_start|>assistant\n", add_special_tokens=False)["input_ids"]
+    batch = trainer.data_collator([trainer.train_dataset[i] for i in range(2)])
+    for b, row in enumerate(rows[:2]):
+        ids, labels = batch["input_ids"][b].tolist(), batch["labels"][b]
+        # TRL's training template puts the end of turn and its newline in the loss: the model learns to stop
+        target = tok(answer(row, PARAMS.ingest.sim.max_rounds) + "<|im_end|>\n", add_special_tokens=False)
+        target = target["input_ids"]
+        starts = [i for i in range(len(ids)) if ids[i : i + len(header)] == header]
+        start = starts[-1] + len(header)
+        assert ids[start : start + len(target)] == target
+        expected = torch.full_like(labels, -100)
+        expected[start : start + len(target)] = torch.tensor(target)
+        assert torch.equal(labels, expected)
+        assert ids.count(image_pad) > 0 and (labels[batch["input_ids"][b] == image_pad] == -100).all()
+
+
+def test_saved_adapter_and_merged_model_give_the_trained_logits(base_dir, rows, tmp_path):
+    trainer = build_trainer(with_train(max_steps=3, learning_rate=0.05), base_dir, rows, tmp_path / "ck")
+    trainer.train()
+    model = trainer.model.eval()
+    batch = trainer.data_collator([trainer.train_dataset[i] for i in range(2)])
+    batch.pop("labels")
+    with torch.no_grad():
+        trained = model(**batch).logits
+        base_logits = load(base_dir)[0].eval()(**batch).logits
+    assert not torch.allclose(trained, base_logits, atol=1e-3)  # training changed the model
+    save(model, trainer.processing_class, tmp_path / "sft")
+    reloaded = PeftModel.from_pretrained(load(base_dir)[0], tmp_path / "sft" / ADAPTER).eval()
+    merged = load(tmp_path / "sft")[0].eval()
+    with torch.no_grad():
+        assert torch.equal(reloaded(**batch).logits, trained)
+        assert torch.allclose(merged(**batch).logits, trained, atol=1e-4)
+
+
+class Killed(Exception):
+    pass
+
+
+class KillAt(TrainerCallback):
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            raise Killed
+
+
+def test_a_killed_run_resumes_to_the_same_adapter(base_dir, grpo_dir, tmp_path, caplog):
+    params = with_train(max_steps=4, save_steps=2)
+    run(params, base_dir, grpo_dir, tmp_path / "straight", tmp_path / "work-a", None)
+
+    with pytest.raises(Killed):
+        run(
+            params, base_dir, grpo_dir, tmp_path / "resumed", tmp_path / "work-b", None, callbacks=[KillAt(3)]
+        )
+    assert not (tmp_path / "resumed").exists()  # nothing half-written
+    with caplog.at_level(logging.INFO, logger="chimera.sft"):
+        summary = run(params, base_dir, grpo_dir, tmp_path / "resumed", tmp_path / "work-b", None)
+    assert "resuming from" in caplog.text and "checkpoint-2" in caplog.text
+    assert summary["steps"] == 4
+    a = load_file(tmp_path / "straight" / ADAPTER / "adapter_model.safetensors")
+    b = load_file(tmp_path / "resumed" / ADAPTER / "adapter_model.safetensors")
+    assert a.keys() == b.keys() and any(".visual." in k for k in a)
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=1e-6), key
+    assert not any((tmp_path / "work-b").iterdir())  # checkpoints are removed after success
+
+
+def test_a_checkpoint_is_only_resumed_by_the_same_configuration(base_dir, grpo_dir):
+    train = grpo_dir / "train.jsonl"
+    same = fingerprint(with_train(max_steps=4), train, base_dir)
+    assert same == fingerprint(with_train(max_steps=4), train, base_dir)
+    assert same != fingerprint(with_train(max_steps=5), train, base_dir)
+    assert same != fingerprint(with_train(max_steps=4, learning_rate=0.5), train, base_dir)
