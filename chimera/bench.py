@@ -67,6 +67,7 @@ def main() -> None:
     )
 
     rows += _video_rows(everything)
+    rows += _model_rows(everything)
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows.append(("peak resident memory of this run", f"{peak_mb:.0f} MB", ""))
@@ -126,6 +127,50 @@ def _video_rows(params) -> list[tuple[str, str, str]]:
         _, wall = _timed(lambda: sync_video(video, parsed[0], params.sync, params.ingest.sim.round_time_s))
         rows.append(
             ("  sync (scan + OCR + fit)", f"{wall:.1f} s", f"{seconds / wall:.0f}x real time (goal 50x)")
+        )
+    return rows
+
+
+def _model_rows(params) -> list[tuple[str, str, str]]:
+    """SFT steps on the default model and data, and greedy evaluation of Models A and B."""
+    import json
+
+    from chimera.evaluate import Generator, open_image
+    from chimera.sft import build_trainer
+
+    base, grpo = Path("models/base"), Path("data/grpo")
+    if not (base / "config.json").exists() or not (grpo / "train.jsonl").exists():
+        return [("model benchmarks", "skipped", "run `make repro` first (needs models/base, data/grpo)")]
+    rows = []
+    train = [json.loads(line) for line in (grpo / "train.jsonl").open()][:200]
+    steps = 30
+    sft = params.sft.model_copy(update={"max_steps": steps, "save_steps": 10**6, "warmup_steps": 0})
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = build_trainer(params.model_copy(update={"sft": sft}), base, train, Path(tmp))
+        trainer.args.disable_tqdm = True
+        metrics = trainer.train().metrics
+    per_step = metrics["train_runtime"] / steps
+    rows.append(
+        (
+            f"SFT step (batch {sft.batch_size}, LoRA both towers)",
+            f"{per_step:.2f} s/step",
+            f"{metrics['train_samples_per_second']:.1f} samples/s",
+        )
+    )
+    test = [json.loads(line) for line in (grpo / "test.jsonl").open()][:16]
+    images = [open_image(Path(r["image"])) for r in test]
+    batch = params.evaluate.batch_size
+    for name, directory in (("A", base), ("B", Path("models/sft"))):
+        if not (directory / "config.json").exists():
+            continue
+        generator = Generator(directory, params.evaluate.max_new_tokens)
+        _, wall = _timed(lambda g=generator: [g(images[i : i + batch]) for i in range(0, len(images), batch)])
+        rows.append(
+            (
+                f"evaluate Model {name} (greedy, batch {batch})",
+                f"{wall / len(images):.3f} s/sample",
+                f"{len(images) / wall:.1f} samples/s",
+            )
         )
     return rows
 

@@ -233,8 +233,7 @@ class TrainParams(Strict):
     bf16: Literal["auto", True, False] = "auto"  # auto: bf16 where a GPU supports it, fp32 on CPU
 
 
-class SftParams(Strict):
-    train: TrainParams = TrainParams()
+class SftParams(TrainParams):
     lora: LoraParams  # vision and language linear layers (SPEC §9)
 
 

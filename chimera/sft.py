@@ -161,7 +161,7 @@ def build_trainer(
 ) -> SFTTrainer:
     """The SFTTrainer for ``rows`` on a LoRA-wrapped base model, with the vision LoRA checks in place."""
     model, processor = load(base_dir)
-    set_seed(params.sft.train.seed)  # the LoRA init draws from the global generator
+    set_seed(params.sft.seed)  # the LoRA init draws from the global generator
     peft_model = get_peft_model(model, lora_config(params.sft.lora))
     vision, language = coverage(peft_model)
     if not vision or not language:
@@ -177,7 +177,7 @@ def build_trainer(
         callbacks.append(DVCLiveCallback(live=live))
     return SFTTrainer(
         model=peft_model,
-        args=trainer_config(params.sft.train, checkpoints),
+        args=trainer_config(params.sft, checkpoints),
         train_dataset=examples(rows, params.ingest.sim.max_rounds),
         processing_class=processor,
         callbacks=callbacks,

@@ -21,13 +21,10 @@ PARAMS = load_params()
 
 
 def with_train(params=PARAMS, lora=None, **train):
-    sft = params.sft.model_copy(
-        update={
-            "train": params.sft.train.model_copy(update={"warmup_steps": 0, "batch_size": 2, **train}),
-            **({"lora": params.sft.lora.model_copy(update=lora)} if lora else {}),
-        }
-    )
-    return params.model_copy(update={"sft": sft})
+    changes = {"warmup_steps": 0, "batch_size": 2, **train}
+    if lora:
+        changes["lora"] = params.sft.lora.model_copy(update=lora)
+    return params.model_copy(update={"sft": params.sft.model_copy(update=changes)})
 
 
 @pytest.fixture(scope="module")
