@@ -180,6 +180,10 @@ def summarise(records: list[dict], seed: int) -> dict:
     }
 
 
+def _untimed(record: dict) -> dict:
+    return {k: v for k, v in record.items() if k != "seconds"}
+
+
 def read_records(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.open()] if path.exists() else []
 
@@ -209,8 +213,8 @@ def run(
                 sink.write(json.dumps(record, sort_keys=True) + "\n")
                 sink.flush()
             records.append(record)
-    with atomic_path(out_file) as tmp:
-        tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    with atomic_path(out_file) as tmp:  # without the timings: the same model gives the same file
+        tmp.write_text("".join(json.dumps(_untimed(r), sort_keys=True) + "\n" for r in records))
     partial.unlink()
     figures = {"model": name, **summarise(records, params.seed)}
     write_json(metrics_file, figures)

@@ -118,6 +118,16 @@ class VisionGradientCheck(TrainerCallback):
             self.checked = True
 
 
+class StepAlignedDVCLive(DVCLiveCallback):
+    """transformers' DVCLive callback, logging at the trainer's global step instead of counting log calls,
+    so the curves of a resumed run continue at the checkpoint's step, not after the last logged one."""
+
+    def on_log(self, args, state, control, **kwargs):
+        if self.live is not None:
+            self.live.step = state.global_step
+        super().on_log(args, state, control, **kwargs)
+
+
 def vision_grad_norms(model: torch.nn.Module, require: bool = False) -> dict[str, float]:
     """Gradient norm of each vision-tower LoRA module (A and B together); raise on a zero if ``require``."""
     norms: dict[str, float] = {}
@@ -174,7 +184,7 @@ def build_trainer(
 
         resume = last_checkpoint(checkpoints) is not None
         live = Live(str(live_dir), dvcyaml=None, save_dvc_exp=False, resume=resume)
-        callbacks.append(DVCLiveCallback(live=live))
+        callbacks.append(StepAlignedDVCLive(live=live))
     return SFTTrainer(
         model=peft_model,
         args=trainer_config(params.sft, checkpoints),

@@ -147,9 +147,16 @@ def test_a_real_model_run_writes_every_key_and_resumes(tmp_path):
     assert len(first) == 3 and all(r["json_valid"] == 0 and r["error"] for r in first)  # random weights
     # a partial file from a killed run is resumed, not regenerated
     partial = out.with_name(f".{out.name}.partial")
-    partial.write_text(json.dumps({**first[0], "raw": "kept from the killed run"}) + "\n")
+    partial.write_text(json.dumps({**first[0], "raw": "kept from the killed run", "seconds": 0.1}) + "\n")
     run(*args)
     again = [json.loads(line) for line in out.open()]
     assert again[0]["raw"] == "kept from the killed run"
     assert [r["raw"] for r in again[1:]] == [r["raw"] for r in first[1:]]  # greedy: the same text
     assert not partial.exists()
+    # timings stay in the metrics: the same model and data give the same predictions file
+    assert "seconds" not in first[0]
+    before = out.read_bytes()
+    out.write_text("")
+    run(*args)
+    assert out.read_bytes() != before  # the resumed first record is regenerated now
+    assert [json.loads(line) for line in out.open()] == first

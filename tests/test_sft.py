@@ -118,15 +118,23 @@ class KillAt(TrainerCallback):
 
 def test_a_killed_run_resumes_to_the_same_adapter(base_dir, grpo_dir, tmp_path, caplog):
     params = with_train(max_steps=4, save_steps=2)
-    run(params, base_dir, grpo_dir, tmp_path / "straight", tmp_path / "work-a", None)
+    run(params, base_dir, grpo_dir, tmp_path / "straight", tmp_path / "work-a", tmp_path / "live-a")
 
     with pytest.raises(Killed):
         run(
-            params, base_dir, grpo_dir, tmp_path / "resumed", tmp_path / "work-b", None, callbacks=[KillAt(3)]
+            params,
+            base_dir,
+            grpo_dir,
+            tmp_path / "resumed",
+            tmp_path / "work-b",
+            tmp_path / "live-b",
+            [KillAt(3)],
         )
     assert not (tmp_path / "resumed").exists()  # nothing half-written
     with caplog.at_level(logging.INFO, logger="chimera.sft"):
-        summary = run(params, base_dir, grpo_dir, tmp_path / "resumed", tmp_path / "work-b", None)
+        summary = run(
+            params, base_dir, grpo_dir, tmp_path / "resumed", tmp_path / "work-b", tmp_path / "live-b"
+        )
     assert "resuming from" in caplog.text and "checkpoint-2" in caplog.text
     assert summary["steps"] == 4
     a = load_file(tmp_path / "straight" / ADAPTER / "adapter_model.safetensors")
@@ -135,6 +143,11 @@ def test_a_killed_run_resumes_to_the_same_adapter(base_dir, grpo_dir, tmp_path, 
     for key in a:
         assert torch.allclose(a[key], b[key], atol=1e-6), key
     assert not any((tmp_path / "work-b").iterdir())  # checkpoints are removed after success
+    # the loss curve of the resumed run is the uninterrupted one, step for step
+    curve_a = (tmp_path / "live-a/plots/metrics/loss.tsv").read_text().split("\n")
+    curve_b = (tmp_path / "live-b/plots/metrics/loss.tsv").read_text().split("\n")
+    assert [line.split("\t")[0] for line in curve_a if line] == ["step", "1", "2", "3", "4"]
+    assert curve_b == curve_a
 
 
 def test_a_checkpoint_is_only_resumed_by_the_same_configuration(base_dir, grpo_dir):
