@@ -21,7 +21,6 @@ Every mean comes with a seeded bootstrap 95 % confidence interval (``scipy.stats
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,7 +38,6 @@ from chimera.prompt import messages
 from chimera.rewards import field_match, total
 from chimera.schema import GAME_STATE_FIELDS, parse_output
 
-log = logging.getLogger(__name__)
 SCORES = (
     "field_accuracy",
     "json_valid",
