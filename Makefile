@@ -72,7 +72,8 @@ lint: setup
 	$(VENV)/bin/ruff check chimera stages tests
 
 clean:
-	rm -rf data/parsed data/raw/vods data/sync data/pairs data/grpo models/base models/sft models/grpo_C models/grpo_D
+	rm -rf data/parsed data/raw/vods data/sync data/pairs data/grpo data/predictions/*.jsonl
+	rm -rf models/base models/sft models/sft-checkpoints models/grpo_C models/grpo_D
 	rm -rf .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
 

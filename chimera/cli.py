@@ -94,12 +94,15 @@ def check_model(
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1 if isinstance(err, LoraCoverageError) else 2) from None
     typer.echo(f"{config}: {total / 1e9:.2f} B parameters (built on the meta device, no weights)")
-    for r in reports:
+    params = load_params()
+    for r, lora in zip(reports, (params.sft.lora, params.grpo.lora), strict=True):
         typer.echo(
             f"  {r.name:5s} LoRA: {r.vision_modules} vision + {r.language_modules} language modules, "
             f"{r.trainable / 1e6:.1f} M trainable; ~{r.memory_gb:.1f} GB for weights (bf16) + LoRA "
             "optimizer state, before activations"
         )
+        if lora.modules_to_save:
+            typer.echo(f"        also trained in full (modules_to_save): {', '.join(lora.modules_to_save)}")
 
 
 @app.command()

@@ -63,5 +63,6 @@ def test_cli_prints_the_report():
     result = CliRunner().invoke(app, ["check-model", str(CONFIG)])
     assert result.exit_code == 0, result.output
     assert "8.77 B parameters" in result.output and "sft" in result.output and "grpo" in result.output
+    assert "(modules_to_save): language_model.norm, lm_head" in result.output  # the tiny default
     missing = CliRunner().invoke(app, ["check-model", "configs/nope.json"])
     assert missing.exit_code == 2
