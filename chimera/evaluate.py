@@ -98,7 +98,7 @@ def open_image(path: Path) -> Image.Image:
 def score(text: str, truth: dict) -> dict:
     """Every per-sample score of one answer against the ``grpo_data`` ground truth."""
     parsed = parse_output(text)
-    state = (parsed.data or {}).get("game_state") if isinstance(parsed.data, dict) else None
+    state = (parsed.data or {}).get("game_state")
     state = state if isinstance(state, dict) else {}
     true_state = truth["game_state"]
     fields = {

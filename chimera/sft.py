@@ -168,6 +168,7 @@ def build_trainer(
     checkpoints: Path,
     live_dir: Path | None = None,
     callbacks: Sequence[TrainerCallback] = (),
+    resuming: bool = False,
 ) -> SFTTrainer:
     """The SFTTrainer for ``rows`` on a LoRA-wrapped base model, with the vision LoRA checks in place."""
     model, processor = load(base_dir)
@@ -182,8 +183,7 @@ def build_trainer(
     if live_dir is not None and PartialState().is_main_process:
         from dvclive import Live
 
-        resume = last_checkpoint(checkpoints) is not None
-        live = Live(str(live_dir), dvcyaml=None, save_dvc_exp=False, resume=resume)
+        live = Live(str(live_dir), dvcyaml=None, save_dvc_exp=False, resume=resuming)
         callbacks.append(StepAlignedDVCLive(live=live))
     return SFTTrainer(
         model=peft_model,
@@ -210,7 +210,7 @@ def run(
         raise ValueError(f"{train_file}: the training split is empty")
     checkpoints = work_dir / fingerprint(params, train_file, base_dir)
     resume = last_checkpoint(checkpoints)
-    trainer = build_trainer(params, base_dir, rows, checkpoints, live_dir, callbacks)
+    trainer = build_trainer(params, base_dir, rows, checkpoints, live_dir, callbacks, resuming=bool(resume))
     if resume:
         log.info("resuming from %s", resume)
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)

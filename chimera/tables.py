@@ -25,6 +25,21 @@ import polars as pl
 TICK_RATE = 64
 """CS2 servers (and every pro demo) run at 64 ticks per second."""
 
+
+def _actor(role: str) -> dict[str, pl.DataType]:
+    """The eight columns awpy writes for each player in an event (attacker, victim, assister)."""
+    return {
+        f"{role}_entity_id": pl.Int32,
+        f"{role}_entity_serial": pl.UInt32,
+        f"{role}_steamid": pl.UInt64,
+        f"{role}_name": pl.String,
+        f"{role}_side": pl.String,
+        f"{role}_x": pl.Float32,
+        f"{role}_y": pl.Float32,
+        f"{role}_z": pl.Float32,
+    }
+
+
 _SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "rounds": {
         "round_num": pl.Int32,
@@ -39,30 +54,9 @@ _SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "is_knife_round": pl.Boolean,
     },
     "kills": {
-        "attacker_entity_id": pl.Int32,
-        "attacker_entity_serial": pl.UInt32,
-        "attacker_steamid": pl.UInt64,
-        "attacker_name": pl.String,
-        "attacker_side": pl.String,
-        "attacker_x": pl.Float32,
-        "attacker_y": pl.Float32,
-        "attacker_z": pl.Float32,
-        "victim_entity_id": pl.Int32,
-        "victim_entity_serial": pl.UInt32,
-        "victim_steamid": pl.UInt64,
-        "victim_name": pl.String,
-        "victim_side": pl.String,
-        "victim_x": pl.Float32,
-        "victim_y": pl.Float32,
-        "victim_z": pl.Float32,
-        "assister_entity_id": pl.Int32,
-        "assister_entity_serial": pl.UInt32,
-        "assister_steamid": pl.UInt64,
-        "assister_name": pl.String,
-        "assister_side": pl.String,
-        "assister_x": pl.Float32,
-        "assister_y": pl.Float32,
-        "assister_z": pl.Float32,
+        **_actor("attacker"),
+        **_actor("victim"),
+        **_actor("assister"),
         "weapon": pl.String,
         "headshot": pl.Boolean,
         "assist_flash": pl.Boolean,
@@ -78,22 +72,8 @@ _SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "tick": pl.Int32,
     },
     "damages": {
-        "attacker_entity_id": pl.Int32,
-        "attacker_entity_serial": pl.UInt32,
-        "attacker_steamid": pl.UInt64,
-        "attacker_name": pl.String,
-        "attacker_side": pl.String,
-        "attacker_x": pl.Float32,
-        "attacker_y": pl.Float32,
-        "attacker_z": pl.Float32,
-        "victim_entity_id": pl.Int32,
-        "victim_entity_serial": pl.UInt32,
-        "victim_steamid": pl.UInt64,
-        "victim_name": pl.String,
-        "victim_side": pl.String,
-        "victim_x": pl.Float32,
-        "victim_y": pl.Float32,
-        "victim_z": pl.Float32,
+        **_actor("attacker"),
+        **_actor("victim"),
         "weapon": pl.String,
         "dmg_health": pl.Int32,
         "dmg_armor": pl.Int32,

@@ -12,6 +12,15 @@ from PIL import Image, ImageDraw
 from chimera.phrases import all_feature_values, phrase
 from chimera.schema import ModelOutput
 
+CONTRIBUTION = {
+    "damage_dealt": 50,
+    "max_round_damage": 200,
+    "survival_time": 30.0,
+    "round_duration": 60.0,
+    "objective_action": 0,
+}
+"""phi = 0.4 * 50/200 + 0.3 * 30/60 + 0.3 * 0 = 0.25"""
+
 
 def row(i: int, image: Path, rng: random.Random) -> dict:
     state = ModelOutput.example().game_state.model_dump()
@@ -29,13 +38,7 @@ def row(i: int, image: Path, rng: random.Random) -> dict:
             "game_state": state,
             "pro_action": {"behavior": behavior, "description": phrase(behavior)},
             "round_won": bool(i % 2),
-            "player_contribution": {
-                "damage_dealt": 50,
-                "max_round_damage": 200,
-                "survival_time": 30.0,
-                "round_duration": 60.0,
-                "objective_action": 0,
-            },
+            "player_contribution": CONTRIBUTION,
         },
     }
 

@@ -9,7 +9,7 @@ from chimera.config import load_params
 from chimera.evaluate import SCORES, compare, interval, run, score, summarise
 from chimera.models.base import prepare
 from chimera.schema import ModelOutput
-from tests.grpofiles import write_grpo_dir
+from tests.grpofiles import CONTRIBUTION, write_grpo_dir
 
 EXAMPLE = ModelOutput.example().model_dump()
 # The example's advice, read with the phrase table: "smoke" (utility) and "fall back" (movement -1).
@@ -24,14 +24,7 @@ TRUTH = {
     "game_state": EXAMPLE["game_state"],
     "pro_action": {"behavior": PRO},
     "round_won": True,
-    # phi = 0.4 * 50/200 + 0.3 * 30/60 + 0 = 0.25
-    "player_contribution": {
-        "damage_dealt": 50,
-        "max_round_damage": 200,
-        "survival_time": 30.0,
-        "round_duration": 60.0,
-        "objective_action": 0,
-    },
+    "player_contribution": CONTRIBUTION,  # phi = 0.4 * 50/200 + 0.3 * 30/60 + 0 = 0.25
 }
 
 
