@@ -9,8 +9,10 @@ shows; it is the truth the sidecar records and the only place these realities ar
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from chimera.clock import RoundClock
 from chimera.tables import TICK_RATE
@@ -83,3 +85,20 @@ def locate(segments: list[Segment], t: float) -> Segment:
         if t < seg.video_end:
             return seg
     return segments[-1]
+
+
+@dataclass(frozen=True)
+class Truth:
+    """A rendered VOD's truth sidecar (``<match>.truth.json``): read by evaluation code only."""
+
+    segments: list[Segment]
+    shots: list[dict]  # observer shots: video_start, video_end, player, steamid, name, quality
+
+    def shot_at(self, t: float) -> dict | None:
+        return next((s for s in self.shots if s["video_start"] <= t < s["video_end"]), None)
+
+
+def load_truth(path: Path) -> Truth:
+    """The sidecar :func:`chimera.broadcast.render.render_match` writes next to a rendered video."""
+    data = json.loads(path.read_text())
+    return Truth([Segment(**s) for s in data["segments"]], list(data["shots"]))
