@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from chimera.tables import TICK_RATE
-from chimera.validate import with_round
+from chimera.tables import TICK_RATE, with_round
 
 FREEZE, LIVE, PLANTED, OVER, BEFORE = "freeze", "live", "planted", "over", "before"
 

@@ -1,12 +1,15 @@
-"""Typed view of ``params.yaml``.
+"""Typed view of ``params.yaml``: the types, bounds and one-line meaning of every knob.
 
-Every stage reads its knobs through :func:`load_params`, never from the raw YAML, so that a typo
-(``ingest.sourc``) or an out-of-range value (``snapshot_every: 0``) fails loudly with the key's dotted
-path instead of silently falling back to a default. Models mirror the file: one group per stage.
+``params.yaml`` is the one home of the values: no field here has a default, so a value can never
+silently differ between the file and the code. Every stage reads its knobs through :func:`load_params`,
+never from the raw YAML, so that a typo (``ingest.sourc``), a duplicated key, a value of the wrong type
+(``batch_size: true``, ``max_steps: 10.0``) or an out-of-range one (``snapshot_every: 0``) fails loudly
+with the key's dotted path instead of being coerced or ignored. Models mirror the file: one group per stage.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -22,25 +25,30 @@ from pydantic import (
     model_validator,
 )
 
-from chimera.sim.maps import MAPS
+from chimera.errors import ChimeraError
+from chimera.maps import MAPS
 
 DEFAULT_PARAMS = Path("params.yaml")
 
 
 class Strict(BaseModel):
-    """Base for every params group: unknown keys are errors, values are validated on assignment."""
+    """Base for every params group: unknown keys are errors, types are exact, values are frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _describe(text: str, **bounds) -> object:
+    return Field(description=text, **bounds)
 
 
 class DemosParams(Strict):
-    dir: Path = Path("data/raw/demos")
-    place_property: str = Field("m_szLastPlaceName", min_length=1)
+    dir: Path = _describe("the folder whose *.dem files ingest parses (source: demos)")
+    place_property: str = _describe("engine property read for ticks.place (awpy Demo.ticks)", min_length=1)
 
 
 class MatchSpec(Strict):
-    map: str
-    teams: tuple[str, str]
+    map: str = _describe("a map the simulator has")
+    teams: tuple[str, str] = _describe("the two teams; the first starts CT")
 
     @field_validator("map")
     @classmethod
@@ -57,45 +65,45 @@ class MatchSpec(Strict):
 
 
 class EconomyParams(Strict):
-    start_money: int = Field(800, ge=0)
-    max_money: int = Field(16000, gt=0)
-    overtime_money: int = Field(10000, ge=0)
-    win_reward: int = Field(3250, ge=0)
-    objective_win_reward: int = Field(3500, ge=0)
-    loss_bonus: tuple[int, ...] = Field((1400, 1900, 2400, 2900, 3400), min_length=1)
-    plant_reward: int = Field(300, ge=0)
-    defuse_reward: int = Field(300, ge=0)
-    t_planted_loss_bonus: int = Field(800, ge=0)
+    start_money: int = _describe("money at the start of each half", ge=0)
+    max_money: int = _describe("money cap", gt=0)
+    overtime_money: int = _describe("money at the start of each overtime half", ge=0)
+    win_reward: int = _describe("round win by eliminations or time", ge=0)
+    objective_win_reward: int = _describe("round win by bomb explosion or defuse", ge=0)
+    loss_bonus: tuple[int, ...] = _describe("loss bonus ladder, one entry per consecutive loss", min_length=1)
+    plant_reward: int = _describe("team bonus for a plant", ge=0)
+    defuse_reward: int = _describe("team bonus for a defuse", ge=0)
+    t_planted_loss_bonus: int = _describe("extra for a losing T side that planted", ge=0)
 
 
 class Reference(Strict):
-    value: float
-    tolerance: float = Field(gt=0)
+    value: float = _describe("public pro aggregate")
+    tolerance: float = _describe("how far the simulator may be from it", gt=0)
 
 
 class SimParams(Strict):
-    seed: int = Field(ge=0)
-    matches: tuple[MatchSpec, ...] = Field(min_length=1)
-    max_rounds: int = Field(24, ge=2, le=60, multiple_of=2)
-    overtime_rounds: int = Field(6, ge=2, multiple_of=2)
-    max_overtimes: int = Field(2, ge=0)
-    freeze_time_s: float = Field(15, ge=0, le=60)
-    round_time_s: float = Field(115, gt=10, le=600)
-    bomb_timer_s: float = Field(40, gt=0, le=120)
-    round_restart_delay_s: float = Field(7, ge=0, le=30)
-    plant_time_s: float = Field(3.2, gt=0, le=10)
-    defuse_time_s: float = Field(10, gt=0, le=20)
-    defuse_kit_time_s: float = Field(5, gt=0, le=20)
-    step_ticks: int = Field(4, ge=1, le=32)
-    decision_noise: float = Field(0.35, gt=0, le=5)
-    economy: EconomyParams = EconomyParams()
-    reference: dict[str, Reference] = Field(default_factory=dict)
+    seed: int = _describe("seed of the simulated matches", ge=0)
+    matches: tuple[MatchSpec, ...] = _describe("one simulated match per entry", min_length=1)
+    max_rounds: int = _describe("regulation rounds (MR12: 24)", ge=2, le=60, multiple_of=2)
+    overtime_rounds: int = _describe("rounds per overtime", ge=2, multiple_of=2)
+    max_overtimes: int = _describe("overtimes before a draw is recorded", ge=0)
+    freeze_time_s: float = _describe("freeze time", ge=0, le=60)
+    round_time_s: float = _describe("round time (CS2: 1:55)", gt=10, le=600)
+    bomb_timer_s: float = _describe("planted bomb timer", gt=0, le=120)
+    round_restart_delay_s: float = _describe("time between a round's end and the next freeze", ge=0, le=30)
+    plant_time_s: float = _describe("time to plant", gt=0, le=10)
+    defuse_time_s: float = _describe("time to defuse without a kit", gt=0, le=20)
+    defuse_kit_time_s: float = _describe("time to defuse with a kit", gt=0, le=20)
+    step_ticks: int = _describe("simulation step in ticks (events keep exact ticks)", ge=1, le=32)
+    decision_noise: float = _describe("softmax temperature of the players' action policy", gt=0, le=5)
+    economy: EconomyParams
+    reference: dict[str, Reference] = _describe("pro reference values metrics/sim.json is compared with")
 
 
 class IngestParams(Strict):
-    source: Literal["sim", "demos"] = "sim"
-    snapshot_every: int = Field(8, ge=1, le=640)
-    demos: DemosParams = DemosParams()
+    source: Literal["sim", "demos"] = _describe("sim: the embedded simulator | demos: demos.dir through awpy")
+    snapshot_every: int = _describe("ticks between per-player rows in ticks.parquet", ge=1, le=640)
+    demos: DemosParams
     sim: SimParams
 
     @model_validator(mode="after")
@@ -109,33 +117,37 @@ class IngestParams(Strict):
 
 
 class PauseParams(Strict):
-    round_index: int | None = Field(1, ge=0)  # which rendered round (0 = first) has a tactical timeout
-    after_s: float = Field(4, ge=0)  # seconds into that round's freeze time
-    duration_s: float = Field(20, gt=0)
+    round_index: int | None = _describe(
+        "rendered round (0 = first) with a tactical timeout; null: none", ge=0
+    )
+    after_s: float = _describe("seconds into that round's freeze time", ge=0)
+    duration_s: float = _describe("length of the timeout", gt=0)
 
 
 class ReplayParams(Strict):
-    after_round_indices: tuple[int, ...] = (0, 2)  # rendered rounds followed by an instant replay
-    duration_s: float = Field(4, gt=0, le=4.5)  # fits in the 7 s between rounds, after 2 s of live play
+    after_round_indices: tuple[int, ...] = _describe("rendered rounds followed by an instant replay")
+    duration_s: float = _describe("replay length (fits in the 7 s between rounds)", gt=0, le=4.5)
 
 
 class RenderParams(Strict):
-    seed: int = Field(ge=0)
-    width: int = Field(1280, ge=320, le=3840, multiple_of=2)
-    height: int = Field(720, ge=180, le=2160, multiple_of=2)
-    fps: int = Field(30, ge=5, le=60)
-    first_round: int = Field(1, ge=1)
-    round_count: int = Field(4, ge=1)
-    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = "veryfast"
-    crf: int = Field(23, ge=0, le=51)
-    encoder_threads: int = Field(1, ge=0, le=16)  # 0 = let x264 choose; 1 keeps parallel matches fair
-    workers: int = Field(2, ge=1, le=16)  # matches rendered in parallel
-    start_delay_s: tuple[float, float] = (8.0, 20.0)  # the hidden offset is drawn from this range
-    drift_ppm: float = Field(150.0, ge=-5000, le=5000)  # broadcast clock vs server clock
-    observer_shot_s: tuple[float, float] = (4.0, 9.0)
-    degraded_share: float = Field(0.25, ge=0, le=1)  # shots with JPEG artefacts or blur
-    pause: PauseParams = PauseParams()
-    replay: ReplayParams = ReplayParams()
+    seed: int = _describe("seed of the broadcast realities (offset, director, degradations)", ge=0)
+    width: int = _describe("video width", ge=320, le=3840, multiple_of=2)
+    height: int = _describe("video height", ge=180, le=2160, multiple_of=2)
+    fps: int = _describe("video frame rate", ge=5, le=60)
+    first_round: int = _describe("first rendered round of each match", ge=1)
+    round_count: int = _describe("contiguous rounds rendered per match", ge=1)
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = _describe(
+        "x264 preset"
+    )
+    crf: int = _describe("x264 constant rate factor", ge=0, le=51)
+    encoder_threads: int = _describe("x264 threads (0: x264 chooses)", ge=0, le=16)
+    workers: int = _describe("matches rendered in parallel processes", ge=1, le=16)
+    start_delay_s: tuple[float, float] = _describe("range of the pre-show length (the offset sync recovers)")
+    drift_ppm: float = _describe("broadcast clock against the server clock", ge=-5000, le=5000)
+    observer_shot_s: tuple[float, float] = _describe("range of an observer shot's length")
+    degraded_share: float = _describe("share of shots with JPEG artefacts or blur", ge=0, le=1)
+    pause: PauseParams
+    replay: ReplayParams
 
 
 def _check_box(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
@@ -150,27 +162,27 @@ Box = Annotated[tuple[float, float, float, float], AfterValidator(_check_box)]
 
 
 class SyncParams(Strict):
-    vod_dir: Path = Path("data/raw/vods")
-    ocr_engine: Literal["tesserocr", "pytesseract"] = "tesserocr"
-    tessdata: Path = Path("/usr/share/tesseract-ocr/5/tessdata")
-    timer_crop: Box  # (x0, y0, x1, y1) as fractions of the frame
-    score_crops: tuple[Box, Box]
-    upscale: int = Field(3, ge=1, le=8)
-    ocr_fps: float = Field(5.0, gt=0, le=60)
-    score_every_s: float = Field(5.0, gt=0)
-    scene_every: int = Field(2, ge=1, le=30)
-    scene_threshold: float = Field(27.0, gt=0)
-    max_gap_s: float = Field(1.6, gt=1.0)  # a longer wait for the next tick of the clock ends a segment
-    min_transitions: int = Field(3, ge=2)
-    residual_threshold_ms: float = Field(60.0, gt=0)
-    min_drift_span_s: float = Field(30.0, gt=0)
-    max_extrapolate_s: float = Field(45.0, ge=0)  # after a plant or the round end (demo-explained stops)
+    vod_dir: Path = _describe("broadcast VODs named <match>.mp4 (the rendered ones, or real ones)")
+    ocr_engine: Literal["tesserocr", "pytesseract"] = _describe("Tesseract binding")
+    tessdata: Path = _describe("Tesseract's tessdata folder")
+    timer_crop: Box = _describe("the HUD round timer, fractions of the frame")
+    score_crops: tuple[Box, Box] = _describe("the two teams' HUD scores, fractions of the frame")
+    upscale: int = _describe("crop upscale before OCR", ge=1, le=8)
+    ocr_fps: float = _describe("timer reads per second of video", gt=0, le=60)
+    score_every_s: float = _describe("seconds of readable timer between score reads", gt=0)
+    scene_every: int = _describe("frames between scenedetect ContentDetector inputs", ge=1, le=30)
+    scene_threshold: float = _describe("scenedetect ContentDetector threshold", gt=0)
+    max_gap_s: float = _describe("a longer wait for the next clock tick ends a segment", gt=1.0)
+    min_transitions: int = _describe("clock steps a segment needs", ge=2)
+    residual_threshold_ms: float = _describe("RANSAC inlier threshold", gt=0)
+    min_drift_span_s: float = _describe("shorter continuous play stays out of the drift fit", gt=0)
+    max_extrapolate_s: float = _describe("how far a segment continues past a demo-explained clock stop", ge=0)
 
 
 class SplitParams(Strict):
-    train: float = Field(0.8, gt=0, lt=1)
-    val: float = Field(0.1, ge=0, lt=1)
-    test: float = Field(0.1, gt=0, lt=1)
+    train: float = _describe("share of (match, round) groups for training", gt=0, lt=1)
+    val: float = _describe("share for validation", ge=0, lt=1)
+    test: float = _describe("share for the test split", gt=0, lt=1)
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> SplitParams:
@@ -180,26 +192,26 @@ class SplitParams(Strict):
 
 
 class PairsParams(Strict):
-    seed: int = Field(ge=0)
-    fps: float = Field(1.0, gt=0, le=30)  # frames sampled per second of synced video
-    stable_window_s: float = Field(0.25, ge=0)  # keep a frame only if its state is unchanged for +- this
-    image_format: Literal["jpg", "png"] = "jpg"
-    jpeg_quality: int = Field(92, ge=50, le=100)
-    name_crop: Box  # the spectated player's name on the HUD (fractions of the frame)
-    vitals_crop: Box  # health and armor
-    money_crop: Box
-    split: SplitParams = SplitParams()
+    seed: int = _describe("seed of the split", ge=0)
+    fps: float = _describe("frames sampled per second of synced video", gt=0, le=30)
+    stable_window_s: float = _describe("a frame is kept only if its state holds for +- this long", ge=0)
+    image_format: Literal["jpg", "png"] = _describe("frame file format")
+    jpeg_quality: int = _describe("JPEG quality of the frames", ge=50, le=100)
+    name_crop: Box = _describe("the spectated player's name on the HUD")
+    vitals_crop: Box = _describe("health and armour on the HUD")
+    money_crop: Box = _describe("money on the HUD")
+    split: SplitParams
 
 
 class GrpoDataParams(Strict):
-    window_s: float = Field(12.0, gt=0, le=60)  # lookahead window of the pro's behaviour (SPEC §7)
-    move_threshold: float = Field(200.0, ge=0)  # units a distance must change to count as moving
+    window_s: float = _describe("lookahead window of the pro's behaviour (SPEC §7)", gt=0, le=60)
+    move_threshold: float = _describe("units a distance must change to count as moving", ge=0)
 
 
 class RewardWeights(Strict):
-    percept: float = Field(0.20, ge=0)
-    decision: float = Field(0.30, ge=0)
-    outcome: float = Field(0.50, ge=0)
+    percept: float = _describe("weight of R_percept", ge=0)
+    decision: float = _describe("weight of R_decision", ge=0)
+    outcome: float = _describe("weight of R_outcome", ge=0)
 
 
 def _compiles(pattern: str) -> str:
@@ -211,62 +223,75 @@ def _compiles(pattern: str) -> str:
 
 
 class LoraParams(Strict):
-    r: int = Field(16, ge=1, le=512)
-    alpha: int = Field(32, ge=1)
-    dropout: float = Field(0.05, ge=0, lt=1)
-    targets: Annotated[str, AfterValidator(_compiles)]  # PEFT target_modules as a full-match regex
-    modules_to_save: list[str] = []  # PEFT modules_to_save: trained in full next to the adapters
+    r: int = _describe("LoRA rank", ge=1, le=512)
+    alpha: int = _describe("LoRA alpha", ge=1)
+    dropout: float = _describe("LoRA dropout", ge=0, lt=1)
+    targets: Annotated[str, AfterValidator(_compiles)] = _describe("PEFT target_modules, a full-match regex")
+    modules_to_save: list[str] = _describe("PEFT modules_to_save: trained in full next to the adapters")
 
 
 class TrainParams(Strict):
     """What TRL's trainers take from us (``SFTConfig`` / ``GRPOConfig``); the rest stays at TRL's defaults."""
 
-    seed: int = Field(0, ge=0)
-    max_steps: int = Field(300, ge=1)
-    batch_size: int = Field(4, ge=1)  # per device
-    grad_accum: int = Field(1, ge=1)
-    learning_rate: float = Field(1e-3, gt=0, lt=1)
-    warmup_steps: int = Field(0, ge=0)
-    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "cosine"
-    save_steps: int = Field(50, ge=1)  # checkpoint every this many steps (a rerun resumes from the last)
-    gradient_checkpointing: bool = False  # on for the 8B model on a GPU
-    bf16: Literal["auto", True, False] = "auto"  # auto: bf16 where a GPU supports it, fp32 on CPU
+    seed: int = _describe("seed of LoRA init, data order and dropout", ge=0)
+    max_steps: int = _describe("optimizer steps", ge=1)
+    batch_size: int = _describe("per-device batch size", ge=1)
+    grad_accum: int = _describe("gradient accumulation steps", ge=1)
+    learning_rate: float = _describe("peak learning rate", gt=0, lt=1)
+    warmup_steps: int = _describe("linear warm-up steps", ge=0)
+    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = _describe("LR schedule")
+    save_steps: int = _describe("checkpoint every this many steps (a rerun resumes from the last)", ge=1)
+    gradient_checkpointing: bool = _describe("activation checkpointing (on for the 8B model)")
+    bf16: Literal["auto", True, False] = _describe("auto: bf16 where a GPU supports it, fp32 on CPU")
+
+    @model_validator(mode="after")
+    def _a_checkpoint_is_written(self) -> TrainParams:
+        if self.save_steps > self.max_steps:
+            raise ValueError(
+                f"save_steps ({self.save_steps}) > max_steps ({self.max_steps}): no checkpoint would ever "
+                "be written, so a killed run could not resume"
+            )
+        if self.warmup_steps > self.max_steps:
+            raise ValueError(f"warmup_steps ({self.warmup_steps}) > max_steps ({self.max_steps})")
+        return self
 
 
 class SftParams(TrainParams):
-    lora: LoraParams  # vision and language linear layers (SPEC §9)
+    lora: LoraParams = _describe("vision and language linear layers (SPEC §9)")
 
 
 class GrpoParams(Strict):
-    reward_weights: RewardWeights = RewardWeights()
-    lora: LoraParams  # language layers only: the vision tower stays frozen in Phase 2
+    reward_weights: RewardWeights = _describe("SPEC §8 weights; the format gate multiplies their sum")
+    lora: LoraParams = _describe("language layers only: the vision tower stays frozen in Phase 2")
 
 
 class EvaluateParams(Strict):
-    seed: int = Field(0, ge=0)  # bootstrap resampling
-    batch_size: int = Field(8, ge=1)
-    max_new_tokens: int = Field(320, ge=16, le=8192)  # the §4 answer: ~210 tiny-tokenizer tokens
-    compare: list[tuple[str, str]] = []  # paired differences first - second, by model name
+    seed: int = _describe("seed of the bootstrap resampling", ge=0)
+    batch_size: int = _describe("generation batch size", ge=1)
+    max_new_tokens: int = _describe("generation budget (the §4 answer must fit)", ge=16, le=8192)
+    compare: list[tuple[str, str]] = _describe("paired differences first - second, by model name")
 
 
 class TinyModelParams(Strict):
-    vocab_size: int = Field(4096, ge=512, le=65536)
-    vision_depth: int = Field(1, ge=1, le=4)
-    vision_hidden_size: int = Field(32, ge=16, multiple_of=2)
-    vision_heads: int = Field(2, ge=1)
-    text_hidden_size: int = Field(64, ge=32, multiple_of=16)
-    text_layers: int = Field(2, ge=1, le=8)
-    text_heads: int = Field(2, ge=1)
-    text_kv_heads: int = Field(1, ge=1)
+    vocab_size: int = _describe("size of the locally trained BPE vocabulary", ge=512, le=65536)
+    vision_depth: int = _describe("vision transformer blocks", ge=1, le=4)
+    vision_hidden_size: int = _describe("vision width", ge=16, multiple_of=2)
+    vision_heads: int = _describe("vision attention heads", ge=1)
+    text_hidden_size: int = _describe("language model width", ge=32, multiple_of=16)
+    text_layers: int = _describe("language model layers", ge=1, le=8)
+    text_heads: int = _describe("language model attention heads", ge=1)
+    text_kv_heads: int = _describe("language model key/value heads", ge=1)
 
 
 class ModelParams(Strict):
-    base: str = (
-        "tiny"  # "tiny", or a local directory holding a Qwen3-VL checkpoint (e.g. Qwen3-VL-8B-Instruct)
+    base: str = _describe(
+        "'tiny' (built here), or a local directory holding a Qwen3-VL checkpoint", min_length=1
     )
-    seed: int = Field(0, ge=0)
-    max_image_tokens: int = Field(256, ge=16, le=16384)  # pixel budget: a 1280x720 frame -> <= this many
-    tiny: TinyModelParams = TinyModelParams()
+    seed: int = _describe("seed of the tiny model's init and tokenizer corpus", ge=0)
+    max_image_tokens: int = _describe(
+        "vision tokens per frame at most (the processor's pixel budget)", ge=16, le=16384
+    )
+    tiny: TinyModelParams
 
 
 class Params(Strict):
@@ -281,34 +306,56 @@ class Params(Strict):
     evaluate: EvaluateParams
 
 
-class ParamsError(ValueError):
-    """A params file that cannot be used, with every offending key spelled out."""
+class ParamsError(ChimeraError, ValueError):
+    """A params file that cannot be used, with every offending key spelled out on one line."""
 
 
-def _describe(err: ValidationError, path: Path) -> str:
-    lines = []
+def _explain(err: ValidationError, path: Path) -> str:
+    problems = []
     for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"])
-        what = "unknown key (typo?)" if e["type"] == "extra_forbidden" else e["msg"]
-        lines.append(f"  {key}: {what}")
-    return f"{path}: invalid params\n" + "\n".join(lines)
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        what = {"extra_forbidden": "unknown key (typo?)", "missing": "missing"}.get(e["type"], e["msg"])
+        problems.append(f"{key}: {what}")
+    return f"{path}: invalid params: " + "; ".join(problems)
 
 
 def parse_params(data: object, path: Path = DEFAULT_PARAMS) -> Params:
-    """Validate an already-loaded mapping; errors name the file and every bad key."""
+    """Validate an already-loaded mapping strictly (JSON types: no bool for int, no 10.0 for an int)."""
     try:
-        return Params.model_validate(data)
+        return Params.model_validate_json(json.dumps(data, default=str))
     except ValidationError as err:
-        raise ParamsError(_describe(err, path)) from None
+        raise ParamsError(_explain(err, path)) from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping is an error (YAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (line {key_node.start_mark.line + 1})",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: Path) -> object:
+    """``path`` parsed with duplicate keys refused; errors name the file."""
+    try:
+        return yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: params file not found") from None
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from None
 
 
 def load_params(path: str | Path = DEFAULT_PARAMS) -> Params:
     """Load and validate ``params.yaml`` (or another file with the same layout)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ParamsError(f"{path}: params file not found") from None
-    except yaml.YAMLError as err:
-        raise ParamsError(f"{path}: not valid YAML: {err}") from None
-    return parse_params(data, path)
+    return parse_params(read_yaml(path), path)

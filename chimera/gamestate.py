@@ -9,7 +9,7 @@ Nothing here comes from a model; everything is a polars expression over the tabl
 Why each rule is what it is:
 
 * **Rounds.** awpy's tables only join on ticks, so a row belongs to the last round whose ``start_tick``
-  is at or before it (:func:`chimera.validate.with_round`). The gap between a round's ``end_tick`` and
+  is at or before it (:func:`chimera.tables.with_round`). The gap between a round's ``end_tick`` and
   the next round's start is therefore still that round: the scoreboard and the bomb of the round just
   played are what the screen shows until the next freeze time begins.
 * **round_phase.** Rows before the first round's start are ``warmup``; ``freezetime`` is
@@ -38,7 +38,7 @@ Why each rule is what it is:
   the table does not know is kept as awpy wrote it rather than reported as "no weapon".
 * **site** is the callout of the player's place when ``graph`` knows the place (the simulator's maps),
   else the engine place name unchanged (real demos on maps without a graph), null when unknown.
-* **visible_enemies** comes from :func:`chimera.sim.sight.visible_enemies` when ``graph`` is given; it
+* **visible_enemies** comes from :func:`chimera.sight.visible_enemies` when ``graph`` is given; it
   is null for dead players and for places the graph does not know, and null everywhere without a graph
   (§5: null for real demos unless computed).
 
@@ -54,11 +54,10 @@ from typing import Any
 import polars as pl
 
 from chimera import names
+from chimera.maps import MapGraph
 from chimera.schema import GAME_STATE_FIELDS, GameState
-from chimera.sim.maps import MapGraph
-from chimera.sim.sight import visible_enemies as _visible_enemies
-from chimera.tables import SIDE_CT, SIDE_T
-from chimera.validate import with_round
+from chimera.sight import visible_enemies as _visible_enemies
+from chimera.tables import SIDE_CT, SIDE_T, with_round
 
 __all__ = ["GAME_STATE_COLUMNS", "at_tick", "game_state", "stable", "state_table"]
 

@@ -107,6 +107,7 @@ def run(params: GrpoDataParams, parsed_dir: Path, pairs_dir: Path, out_dir: Path
                 f.writelines(json.dumps(row, sort_keys=True) + "\n" for row in out[split])
     figures = metrics(out)
     write_json(metrics_path, figures)
+    log.info("grpo_data: train %d, val %d, test %d", figures["train"], figures["val"], figures["test"])
     return figures
 
 

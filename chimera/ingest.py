@@ -17,20 +17,22 @@ from tqdm import tqdm
 from chimera import matchstats
 from chimera.config import IngestParams
 from chimera.demos import DemoError, parse_demo
+from chimera.errors import ChimeraError
 from chimera.io import atomic_path, write_json
-from chimera.sim.match import MatchSimulator
 from chimera.tables import MatchTables, conform
 from chimera.validate import check_tables
 
 log = logging.getLogger(__name__)
 
 
-class IngestError(RuntimeError):
+class IngestError(ChimeraError):
     """The stage produced nothing usable, or produced tables that break the game's invariants."""
 
 
 def simulate(params: IngestParams) -> list[MatchTables]:
     """Every match listed in ``ingest.sim.matches``, each seeded from ``ingest.sim.seed`` and its index."""
+    from chimera.sim.match import MatchSimulator  # the real-demo path never loads the simulator
+
     sim = params.sim
     matches = []
     for i, spec in enumerate(tqdm(sim.matches, desc="simulating matches", unit="match")):
@@ -41,8 +43,9 @@ def simulate(params: IngestParams) -> list[MatchTables]:
 
 
 def parse_demos(params: IngestParams) -> list[MatchTables]:
-    """Every ``*.dem`` in ``ingest.demos.dir`` through awpy; bad files are logged and skipped."""
-    files = sorted(Path(params.demos.dir).glob("*.dem"))
+    """Every ``*.dem`` (or ``*.DEM``) in ``ingest.demos.dir`` through awpy; bad files are skipped."""
+    folder = Path(params.demos.dir)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".dem") if folder.is_dir() else []
     if not files:
         raise IngestError(f"{params.demos.dir}: no .dem files to ingest (ingest.source is 'demos')")
     matches, failures = [], []
@@ -83,6 +86,7 @@ def run(params: IngestParams, out_dir: Path, metrics_path: Path) -> list[MatchTa
         for match in matches:
             write_match(tmp / match.match_id, match)
     write_json(metrics_path, report(matches, params))
+    log.info("ingest: wrote %d matches to %s", len(matches), out_dir)
     return matches
 
 

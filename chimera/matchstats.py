@@ -11,8 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from chimera.config import Reference
-from chimera.tables import SIDE_T, TICK_RATE
-from chimera.validate import with_round
+from chimera.tables import SIDE_T, TICK_RATE, with_round
 
 ECO_BELOW, FULL_FROM = 5_000, 20_000
 
@@ -72,31 +71,36 @@ def match_stats(tables: dict[str, pl.DataFrame]) -> dict[str, float | int]:
     }
 
 
-def pool(stats: list[dict[str, float | int]]) -> dict[str, float]:
-    """Combine per-match figures into the rates ``metrics/sim.json`` reports."""
+def pool(stats: list[dict[str, float | int]]) -> dict[str, float | None]:
+    """Combine per-match figures into the rates ``metrics/sim.json`` reports (None where nothing to count)."""
     tot = {key: sum(s[key] for s in stats) for key in stats[0]}
-    rounds, team_rounds = max(tot["rounds"], 1), max(tot["team_rounds"], 1)
+
+    def rate(count: str, of: str) -> float | None:
+        return tot[count] / tot[of] if tot[of] else None
+
     return {
         "matches": len(stats),
         "rounds": int(tot["rounds"]),
-        "kills_per_round": tot["kills"] / rounds,
-        "plant_rate": tot["planted_rounds"] / rounds,
-        "t_round_win_rate": tot["t_wins"] / rounds,
-        "round_length_s": tot["round_length_s_sum"] / rounds,
-        "first_kill_s": tot["first_kill_s_sum"] / max(tot["rounds_with_kill"], 1),
-        "man_advantage_win_rate": tot["man_advantage_wins"] / max(tot["rounds_with_kill"], 1),
-        **{f"{b}_buy_rate": tot[f"buy_{b}"] / team_rounds for b in ("pistol", "eco", "force", "full")},
+        "kills_per_round": rate("kills", "rounds"),
+        "plant_rate": rate("planted_rounds", "rounds"),
+        "t_round_win_rate": rate("t_wins", "rounds"),
+        "round_length_s": rate("round_length_s_sum", "rounds"),
+        "first_kill_s": rate("first_kill_s_sum", "rounds_with_kill"),
+        "man_advantage_win_rate": rate("man_advantage_wins", "rounds_with_kill"),
+        **{f"{b}_buy_rate": rate(f"buy_{b}", "team_rounds") for b in ("pistol", "eco", "force", "full")},
     }
 
 
-def compare(figures: dict[str, float], reference: dict[str, Reference]) -> dict[str, dict[str, float | bool]]:
+def compare(
+    figures: dict[str, float | None], reference: dict[str, Reference]
+) -> dict[str, dict[str, float | bool | None]]:
     """Each reference statistic next to ours, with whether ours lies within the stated tolerance."""
     return {
         name: {
             "sim": figures[name],
             "reference": ref.value,
             "tolerance": ref.tolerance,
-            "within": abs(figures[name] - ref.value) <= ref.tolerance,
+            "within": None if figures[name] is None else abs(figures[name] - ref.value) <= ref.tolerance,
         }
         for name, ref in reference.items()
         if name in figures

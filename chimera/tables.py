@@ -271,3 +271,13 @@ def conform(table: str, df: pl.DataFrame, source: str = "") -> pl.DataFrame:
         where = f"{source}: " if source else ""
         raise SchemaError(f"{where}{table} does not match awpy's schema: " + "; ".join(problems))
     return df
+
+
+def with_round(df: pl.DataFrame, rounds: pl.DataFrame, tick: str = "tick") -> pl.DataFrame:
+    """Attach ``round_num`` to rows of an event table by tick range (awpy tables only join on ticks)."""
+    starts = rounds.select(
+        "round_num", pl.col("start_tick").fill_null(pl.col("freeze_end_tick"))
+    ).drop_nulls()
+    return df.sort(tick).join_asof(
+        starts.sort("start_tick"), left_on=tick, right_on="start_tick", strategy="backward"
+    )

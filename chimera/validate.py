@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from chimera.tables import SIDE_CT, SIDE_T, TABLES
+from chimera.tables import SIDE_CT, SIDE_T, TABLES, with_round
 
 
 @dataclass(frozen=True)
@@ -30,16 +30,6 @@ class Violation:
 def _check(out: list[Violation], table: str, rule: str, bad: pl.DataFrame) -> None:
     if bad.height:
         out.append(Violation(table, rule, bad.height, str(bad.row(0, named=True))))
-
-
-def with_round(df: pl.DataFrame, rounds: pl.DataFrame, tick: str = "tick") -> pl.DataFrame:
-    """Attach ``round_num`` to rows of an event table by tick range (awpy tables only join on ticks)."""
-    starts = rounds.select(
-        "round_num", pl.col("start_tick").fill_null(pl.col("freeze_end_tick"))
-    ).drop_nulls()
-    return df.sort(tick).join_asof(
-        starts.sort("start_tick"), left_on=tick, right_on="start_tick", strategy="backward"
-    )
 
 
 def check_tables(tables: dict[str, pl.DataFrame]) -> list[Violation]:

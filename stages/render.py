@@ -1,20 +1,13 @@
-"""DVC stage ``render``: simulated matches as broadcast VODs + truth sidecars (see chimera.broadcast)."""
+"""DVC stage ``render``: simulated matches as broadcast VODs + truth sidecars (chimera.broadcast.stage)."""
 
-import logging
-import sys
 from pathlib import Path
 
 from chimera.broadcast.stage import run
-from chimera.config import load_params
-
-
-def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    params = load_params()
-    videos = run(params, Path("data/parsed"), Path(params.sync.vod_dir))
-    logging.info("render: %d videos in %s", len(videos), params.sync.vod_dir)
-    return 0
-
+from chimera.stage import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main(
+        lambda p: run(
+            p.render, p.ingest.source, p.ingest.sim.round_time_s, Path("data/parsed"), Path("data/raw/vods")
+        )
+    )

@@ -7,11 +7,10 @@ from pydantic import ValidationError
 from chimera import tables
 from chimera.config import load_params
 from chimera.gamestate import GAME_STATE_COLUMNS, at_tick, game_state, stable, state_table
+from chimera.maps import get_map
 from chimera.schema import GAME_STATE_FIELDS, GameState
-from chimera.sim.maps import get_map
 from chimera.sim.match import MatchSimulator
-from chimera.tables import SIDE_CT, SIDE_T
-from chimera.validate import with_round
+from chimera.tables import SIDE_CT, SIDE_T, with_round
 
 MIRAGE = get_map("de_mirage")
 # -- a hand-built match ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Tests for chimera.sim.maps: the place graphs of the simulated maps."""
+"""Tests for chimera.maps: the place graphs of the simulated maps."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from chimera.sim.maps import MAPS, MapGraph, get_map
+from chimera.maps import MAPS, MapGraph, get_map
 
 MAP_NAMES = ("de_mirage", "de_inferno", "de_nuke")
 

@@ -7,13 +7,13 @@ import pytest
 
 from chimera import names, tables
 from chimera.config import load_params
-from chimera.sim.maps import get_map
+from chimera.maps import get_map
+from chimera.sight import sees, visible_enemies
 from chimera.sim.match import MatchSimulator, rollout
 from chimera.sim.recorder import Recorder
-from chimera.sim.sight import sees, visible_enemies
 from chimera.sim.state import OTHER
-from chimera.tables import TICK_RATE
-from chimera.validate import check_tables, with_round
+from chimera.tables import TICK_RATE, with_round
+from chimera.validate import check_tables
 
 PARAMS = load_params().ingest
 SIM = PARAMS.sim

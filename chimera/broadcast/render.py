@@ -28,7 +28,7 @@ from chimera.clock import Display, RoundClock, display_at, round_clocks
 from chimera.config import RenderParams
 from chimera.gamestate import state_table
 from chimera.io import atomic_path
-from chimera.sim.maps import get_map
+from chimera.maps import get_map
 from chimera.tables import SIDE_T, TABLES, TICK_RATE
 
 log = logging.getLogger(__name__)

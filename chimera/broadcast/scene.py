@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from chimera.sim.maps import MapGraph
+from chimera.maps import MapGraph
 
 T_DOT, CT_DOT = (40, 140, 230), (230, 150, 60)
 

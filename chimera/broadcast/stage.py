@@ -7,29 +7,32 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from chimera.broadcast.render import render_match
-from chimera.config import Params
+from chimera.config import RenderParams
 from chimera.io import atomic_path
 
 log = logging.getLogger(__name__)
 
 
-def run(params: Params, parsed_dir: Path, out_dir: Path) -> list[Path]:
-    """Render every simulated match in ``parsed_dir`` to ``out_dir`` (replaced as a whole at the end).
+def run(
+    params: RenderParams, source: str, round_time_s: float, parsed_dir: Path, out_dir: Path
+) -> list[Path]:
+    """Render every simulated match in ``parsed_dir`` into ``out_dir``, the stage's one output.
 
-    Real demos have real broadcasts: with ``ingest.source: demos`` nothing is rendered and the stage
-    leaves an empty directory, and ``sync.vod_dir`` should point at the real VODs instead.
+    ``out_dir`` is replaced as a whole at the end and nothing else is written. Real demos have real
+    broadcasts, which live wherever ``sync.vod_dir`` points and are never touched here: with
+    ``ingest.source: demos`` the stage writes an empty ``out_dir`` and says so.
     """
-    matches = sorted(d for d in parsed_dir.iterdir() if d.is_dir()) if params.ingest.source == "sim" else []
+    matches = sorted(d for d in parsed_dir.iterdir() if d.is_dir()) if source == "sim" else []
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
-        jobs = [
-            (m, tmp, params.render, params.ingest.sim.round_time_s, str(params.render.seed)) for m in matches
-        ]
-        with ProcessPoolExecutor(max_workers=params.render.workers) as pool:
+        jobs = [(m, tmp, params, round_time_s, str(params.seed)) for m in matches]
+        with ProcessPoolExecutor(max_workers=params.workers) as pool:
             names = [Path(p).name for p in pool.map(_render, jobs)]
     if not matches:
-        log.info("render: ingest.source is %r, nothing to render", params.ingest.source)
-    return [out_dir / n for n in names] if matches else []
+        log.info("render: ingest.source is %r: nothing to render, %s left empty", source, out_dir)
+    else:
+        log.info("render: %d videos in %s", len(names), out_dir)
+    return [out_dir / n for n in names]
 
 
 def _render(job: tuple) -> Path:

@@ -15,7 +15,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from chimera.sim.maps import MapGraph
+from chimera.maps import MapGraph
 from chimera.sim.state import OTHER, Player, RoundState, T
 
 LATE_S = 35.0  # Terrorists without a plant this close to the end of the round must go

@@ -16,9 +16,9 @@ import random
 
 from chimera.config import SimParams
 from chimera.sim import economy, policy, weapons
-from chimera.sim.maps import MapGraph
+from chimera.maps import MapGraph
 from chimera.sim.recorder import Recorder
-from chimera.sim.sight import SMOKE_RADIUS, sees
+from chimera.sight import SMOKE_RADIUS, sees
 from chimera.sim.state import ACTIONS, AWPY_SIDE, CT, Area, Grenade, Player, RoundState, T
 from chimera.tables import TICK_RATE
 

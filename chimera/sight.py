@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from chimera.sim.maps import MapGraph
+from chimera.maps import MapGraph
 
 SMOKE_RADIUS = 180.0
 """Units: a CS2 smoke cloud is ~144 units in radius; ours is slightly larger because places are coarse."""
