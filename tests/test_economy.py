@@ -1,10 +1,10 @@
 """CS2's end-of-round money, against values worked out by hand from the rules."""
 
-from chimera.config import EconomyParams
+from chimera.config import load_params
 from chimera.sim.economy import equipment_value, round_rewards
 from chimera.sim.state import CT, Player, T, Team
 
-ECON = EconomyParams()
+ECON = load_params().ingest.sim.economy
 
 
 def players() -> list[Player]:

@@ -5,11 +5,9 @@ import pytest
 from pydantic import ValidationError
 
 from chimera import tables
-from chimera.config import load_params
 from chimera.gamestate import GAME_STATE_COLUMNS, at_tick, game_state, stable, state_table
 from chimera.maps import get_map
 from chimera.schema import GAME_STATE_FIELDS, GameState
-from chimera.sim.match import MatchSimulator
 from chimera.tables import SIDE_CT, SIDE_T, with_round
 
 MIRAGE = get_map("de_mirage")
@@ -401,9 +399,8 @@ def test_at_tick_takes_the_nearest_earlier_snapshot(hand):
 
 # -- a simulated match -----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def sim_match() -> tables.MatchTables:
-    sim = load_params().ingest.sim
-    return MatchSimulator(sim.matches[0], sim.model_copy(update={"max_rounds": 4}), seed="gs/4").run()
+def sim_match(short_match) -> tables.MatchTables:
+    return short_match
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 
 from chimera import names, tables
 from chimera.behavior import MatchTimeline, behavior, contribution, removed_damage
-from chimera.config import GrpoDataParams
+from chimera.config import load_params
 from chimera.grpo_data import ground_truth
 from chimera.prompt import INSTRUCTION
 from chimera.tables import SIDE_CT, SIDE_T
@@ -188,7 +188,7 @@ def test_contribution_counts_removed_enemy_damage_only(match, tl):
 def test_ground_truth_shape_and_outcome(tl, match):
     removed = removed_damage(match["damages"], match["rounds"])
     pair = {"player": {"steamid": A}, "tick": 200, "round": 1, "game_state": {"player_side": "T"}}
-    gt = ground_truth(tl, removed, pair, GrpoDataParams())
+    gt = ground_truth(tl, removed, pair, load_params().grpo_data)
     assert set(gt) == {"game_state", "pro_action", "round_won", "player_contribution"}
     assert gt["round_won"] is False  # CT won
     assert gt["pro_action"]["description"].startswith("Push towards the enemy")

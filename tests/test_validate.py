@@ -5,19 +5,14 @@ import pytest
 from typer.testing import CliRunner
 
 from chimera.cli import app
-from chimera.config import load_params
 from chimera.ingest import write_match
-from chimera.sim.match import MatchSimulator
 from chimera.tables import MatchTables
 from chimera.validate import check_tables
 
-SIM = load_params().ingest.sim
-
 
 @pytest.fixture(scope="module")
-def match() -> MatchTables:
-    short = SIM.model_copy(update={"max_rounds": 4})
-    return MatchSimulator(SIM.matches[0], short, seed="validate/0").run()
+def match(short_match) -> MatchTables:
+    return short_match
 
 
 def broken(match: MatchTables, table: str, change) -> list[str]:
