@@ -29,6 +29,7 @@ from chimera.errors import ChimeraError
 from chimera.maps import MAPS
 
 DEFAULT_PARAMS = Path("params.yaml")
+RENDERED_VODS = Path("data/raw/vods")  # the render stage's output (dvc.yaml)
 
 
 class Strict(BaseModel):
@@ -304,6 +305,16 @@ class Params(Strict):
     sft: SftParams
     grpo: GrpoParams
     evaluate: EvaluateParams
+
+    @model_validator(mode="after")
+    def _real_broadcasts_outside_renders_output(self) -> Params:
+        if self.ingest.source != "sim" and self.sync.vod_dir == RENDERED_VODS:
+            raise ValueError(
+                f"sync.vod_dir is {RENDERED_VODS}, the render stage's output, which DVC replaces on every "
+                "run: with real demos put the real broadcasts in another folder (e.g. data/raw/broadcasts) "
+                "and point sync.vod_dir there"
+            )
+        return self
 
 
 class ParamsError(ChimeraError, ValueError):

@@ -145,3 +145,11 @@ def test_a_stage_reports_a_params_error_in_one_line(tmp_path):
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "sft.batch_size" in lines[0], done.stderr
+
+
+def test_real_broadcasts_cannot_live_in_renders_output(raw):
+    raw["ingest"]["source"] = "demos"
+    with pytest.raises(ParamsError, match=r"sync.vod_dir is data/raw/vods, the render stage's output"):
+        parse_params(raw)
+    raw["sync"]["vod_dir"] = "data/raw/broadcasts"
+    assert parse_params(raw).sync.vod_dir == Path("data/raw/broadcasts")
