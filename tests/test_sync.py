@@ -1,5 +1,6 @@
-"""sync: timer OCR, the robust fit, and whole videos (rendered, HUD-less, truncated)."""
+"""sync: timer OCR, the robust fit, whole videos (rendered, HUD-less, truncated), and the stage's inputs."""
 
+import json
 import logging
 import random
 
@@ -10,12 +11,13 @@ import pytest
 from chimera.broadcast.hud import Hud, HudView, box_fraction
 from chimera.clock import LIVE, Display
 from chimera.config import load_params
+from chimera.errors import ChimeraError
 from chimera.sync import fit as fitting
 from chimera.sync.ocr import Reader, crop_box
-from chimera.sync.run import evaluate, sync_video
+from chimera.sync.run import evaluate, run, sync_video
 from chimera.sync.scan import Transition, VideoError
 from chimera.tables import TICK_RATE
-from tests.videofiles import render_short_match, write_noise_video
+from tests.videofiles import cut_short, render_short_match, write_noise_video
 
 PARAMS = load_params()
 SYNC = PARAMS.sync
@@ -126,6 +128,112 @@ def test_truncated_video_is_one_clear_error(tmp_path, small_render):
     garbage.write_bytes(b"\0" * 1000)
     with pytest.raises(VideoError, match=r"garbage\.mp4: not a readable video"):
         sync_video(garbage, match_dir, SYNC, PARAMS.ingest.sim.round_time_s)
+    assert issubclass(VideoError, ChimeraError)
+
+
+def _stage(tmp_path, match_dir, videos: dict[str, object]) -> tuple:
+    """A vod dir with ``videos`` (name -> a path to link, None for a zero-byte file, or a callable that
+    writes the file), and a parsed dir with ``match_dir`` under each name that is not ``unmatched*``."""
+    vod, parsed = tmp_path / "vods", tmp_path / "parsed"
+    vod.mkdir()
+    parsed.mkdir()
+    for name, source in videos.items():
+        path = vod / f"{name}.mp4"
+        if source is None:
+            path.write_bytes(b"")
+        elif callable(source):
+            source(path)
+        else:
+            path.symlink_to(source)
+            truth = source.with_suffix(".truth.json")
+            if truth.exists():
+                path.with_suffix(".truth.json").symlink_to(truth)
+        if not name.startswith("unmatched"):
+            (parsed / name).symlink_to(match_dir)
+    return SYNC.model_copy(update={"vod_dir": vod}), parsed, tmp_path / "sync", tmp_path / "sync.json"
+
+
+def _run(params, parsed, out, metrics_path):
+    return run(
+        params, parsed, out, metrics_path, metrics_path.with_suffix(".csv"), PARAMS.ingest.sim.round_time_s
+    )
+
+
+@pytest.mark.slow
+def test_an_undecodable_video_is_skipped_and_the_others_still_synced(tmp_path, small_render, caplog):
+    """A zero-byte VOD sorted last costs only itself: one error line naming it, listed in the metrics."""
+    video, match_dir = small_render
+    staged = _stage(
+        tmp_path, match_dir, {"a": video, "b": lambda p: write_noise_video(p, frames=20), "z_empty": None}
+    )
+    params, _, out, metrics_path = staged
+    with caplog.at_level(logging.WARNING):
+        results = _run(*staged)
+    assert [r.match for r in results] == ["a", "b"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.json", "b.json"]
+    assert json.loads((out / "a.json").read_text())["segments"]
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "z_empty.mp4: skipped (" in errors[0].getMessage()
+    metrics = json.loads(metrics_path.read_text())
+    (skip,) = metrics["skipped"]
+    assert skip["video"] == str(params.vod_dir / "z_empty.mp4") and "not a readable video" in skip["reason"]
+    assert metrics["videos_synced"] == 2 and metrics["median_abs_error_ms"] is not None
+    assert metrics["short_decodes"] == [] and metrics["unmatched"] == []
+    for v in metrics["videos"]:  # good files: the header's count is what decodes
+        assert v["frames_declared"] == v["frames_decoded"] > 0
+    assert metrics["videos"][1]["frames_decoded"] == 20
+
+
+def test_a_truncated_faststart_video_warns_and_the_metrics_record_the_shortfall(
+    tmp_path, small_render, caplog
+):
+    """Index at the front, end cut off: it opens and decodes cleanly, only fewer frames than declared."""
+    _, match_dir = small_render
+    kept = []
+
+    def truncated(path):
+        write_noise_video(path, frames=60, faststart=True)
+        kept.append(cut_short(path, 0.4))
+
+    staged = _stage(tmp_path, match_dir, {"cut": truncated})
+    with caplog.at_level(logging.WARNING):
+        _run(*staged)
+    assert 0 < kept[0] < 50
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("cut.mp4" in w and f" {kept[0]} " in w and " 60 " in w for w in warnings)
+    metrics = json.loads(staged[3].read_text())
+    shortfall = {
+        "video": str(staged[0].vod_dir / "cut.mp4"),
+        "frames_declared": 60,
+        "frames_decoded": kept[0],
+    }
+    assert metrics["short_decodes"] == [shortfall]
+    assert metrics["videos"] == [{"match": "cut", **shortfall}]
+
+
+def test_nothing_synced_is_an_error_naming_what_was_looked_for_and_writes_nothing(
+    tmp_path, small_render, caplog
+):
+    _, match_dir = small_render
+    params, parsed, out, metrics_path = _stage(
+        tmp_path, match_dir, {"unmatched_vod": lambda p: write_noise_video(p, frames=5)}
+    )
+    (parsed / "m1").symlink_to(match_dir)
+    with caplog.at_level(logging.WARNING), pytest.raises(ChimeraError) as err:
+        _run(params, parsed, out, metrics_path)
+    assert type(err.value).__name__ == "SyncError"
+    message = str(err.value)
+    assert "unmatched_vod.mp4" in message and str(params.vod_dir) in message
+    assert str(parsed) in message and "m1.mp4" in message
+    assert "unmatched_vod.mp4" in caplog.text and "no parsed match" in caplog.text
+    assert not out.exists() and not metrics_path.exists()
+    (params.vod_dir / "unmatched_vod.mp4").unlink()  # no videos at all
+    with pytest.raises(ChimeraError, match=r"no \.mp4 videos in .*vods.*m1\.mp4"):
+        _run(params, parsed, out, metrics_path)
+    (params.vod_dir / "m1.mp4").write_bytes(b"")  # the only matched video cannot be decoded
+    with pytest.raises(ChimeraError, match=r"m1\.mp4 \(not a readable video"):
+        _run(params, parsed, out, metrics_path)
+    assert not out.exists() and not metrics_path.exists()
 
 
 def test_crop_command_outlines_the_crops_and_reads_them(tmp_path, small_render):

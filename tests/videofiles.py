@@ -1,4 +1,4 @@
-"""Small videos the tests write themselves: footage with no HUD at all (a desk shot, a pre-show)."""
+"""Small videos the tests write themselves: footage with no HUD (a desk shot, a pre-show), cut short."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ import numpy as np
 
 
 def write_noise_video(
-    path: Path, frames: int = 30, width: int = 320, height: int = 180, fps: int = 15
+    path: Path, frames: int = 30, width: int = 320, height: int = 180, fps: int = 15, faststart: bool = False
 ) -> Path:
-    """Random frames as H.264: a real video in which no HUD can be found."""
+    """Random frames as H.264: a real video in which no HUD can be found.
+
+    ``faststart`` puts the index (the moov atom) at the front, as streaming downloads have it, so that
+    the file still opens once cut short.
+    """
     rng = np.random.default_rng(0)
-    with av.open(str(path), "w") as out:
+    with av.open(str(path), "w", options={"movflags": "+faststart"} if faststart else None) as out:
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for _ in range(frames):
@@ -23,6 +27,20 @@ def write_noise_video(
         for packet in stream.encode():
             out.mux(packet)
     return path
+
+
+def cut_short(path: Path, share: float) -> int:
+    """Truncate ``path`` at the first packet end past ``share`` of its bytes; the packets left whole.
+
+    Cutting between packets, not inside one, leaves no half packet for the decoder to choke on, so the
+    file decodes to a clean end (fewer frames, no error) whatever the decoder's threading.
+    """
+    with av.open(str(path)) as container:
+        ends = sorted(p.pos + p.size for p in container.demux(container.streams.video[0]) if p.size)
+    cut = next(end for end in ends if end >= share * path.stat().st_size)
+    with path.open("r+b") as f:
+        f.truncate(cut)
+    return sum(end <= cut for end in ends)
 
 
 def render_short_match(

@@ -3,6 +3,10 @@
 Sync reads only the video and the parsed tables. The truth sidecar (rendered matches only) is opened
 afterwards, in :func:`evaluate`, to measure how far the fitted mapping is from the true tick; nothing
 it contains flows back into the fit.
+
+One bad video does not cost the others: a video that cannot be decoded is logged with its name and the
+reason and skipped, as is one named after no parsed match, and both are listed in the metrics, as is a
+video that decoded fewer frames than its header declares. The stage fails only when nothing was synced.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -19,12 +24,19 @@ import polars as pl
 from chimera.broadcast import timeline
 from chimera.clock import display_at, round_clocks, transitions
 from chimera.config import SyncParams
+from chimera.errors import ChimeraError
 from chimera.io import atomic_path, write_json
 from chimera.sync import fit as fitting
 from chimera.sync.scan import Scan, VideoError, scan
 from chimera.tables import TICK_RATE
 
 log = logging.getLogger(__name__)
+
+SHOWN_NAMES = 10  # expected video names listed in a SyncError
+
+
+class SyncError(ChimeraError):
+    """Nothing was synced: no video, none named after a parsed match, or none of those could be decoded."""
 
 
 @dataclass
@@ -132,8 +144,7 @@ def evaluate(
     result: SyncResult, truth_path: Path, match_dir: Path, round_time_s: float, step_s: float = 0.2
 ) -> dict:
     """Errors of the fitted mapping against the renderer's truth, on a grid of video times."""
-    truth = json.loads(truth_path.read_text())
-    segments = [timeline.Segment(**s) for s in truth["segments"]]
+    segments = timeline.load_truth(truth_path).segments
     errors, bad_kind = [], 0
     for seg in result.segments:
         for t in np.arange(seg.video_start, seg.video_end, step_s):
@@ -180,18 +191,30 @@ def run(
     residuals_path: Path,
     round_time_s: float,
 ) -> list[SyncResult]:
-    videos = sorted(Path(params.vod_dir).glob("*.mp4"))
-    if not videos:
-        raise VideoError(f"{params.vod_dir}: no .mp4 broadcast videos to sync")
+    """Sync each ``<match>.mp4`` in ``params.vod_dir`` against ``parsed_dir/<match>``; write outs, metrics.
+
+    A video that cannot be decoded, or named after no parsed match, is logged and skipped (and listed in
+    the metrics); :class:`SyncError` when no video at all was synced, and then nothing is written.
+    """
+    vod_dir = Path(params.vod_dir)
+    videos = sorted(vod_dir.glob("*.mp4"))
     results, evals = [], []
+    skipped: list[dict] = []  # {"video", "reason"}: could not be decoded
+    unmatched: list[str] = []  # named after no parsed match
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
         for video in videos:
             match_dir = parsed_dir / video.stem
             if not match_dir.is_dir():
-                log.error("skipping %s: no parsed match %s (name the video after it)", video, match_dir)
+                log.warning("%s: skipped (no parsed match %s: name the video after one)", video, match_dir)
+                unmatched.append(str(video))
                 continue
-            result = sync_video(video, match_dir, params, round_time_s)
+            try:
+                result = sync_video(video, match_dir, params, round_time_s)
+            except VideoError as err:
+                log.error("%s: skipped (%s)", video, err.reason)
+                skipped.append({"video": str(video), "reason": err.reason})
+                continue
             (tmp / f"{video.stem}.json").write_text(json.dumps(result.as_json(), indent=1) + "\n")
             log.info(
                 "%s: %d segments, %.0fx real time",
@@ -203,7 +226,9 @@ def run(
             truth = video.with_suffix(".truth.json")
             if truth.exists():
                 evals.append(evaluate(result, truth, match_dir, round_time_s))
-    write_json(metrics_path, metrics(results, evals))
+        if not results:
+            raise SyncError(_nothing_synced(vod_dir, parsed_dir, videos, unmatched, skipped))
+    write_json(metrics_path, metrics(results, evals, skipped, unmatched))
     rows = [
         (r.match, t, e)
         for r in results
@@ -217,7 +242,44 @@ def run(
     return results
 
 
-def metrics(results: list[SyncResult], evals: list[dict]) -> dict:
+def _nothing_synced(
+    vod_dir: Path, parsed_dir: Path, videos: list[Path], unmatched: list[str], skipped: list[dict]
+) -> str:
+    """One line: what was looked for, where, and why each video found was not synced."""
+    matches = sorted(p.name for p in parsed_dir.iterdir() if p.is_dir()) if parsed_dir.is_dir() else []
+    names = [f"{m}.mp4" for m in matches[:SHOWN_NAMES]] + (["..."] if len(matches) > SHOWN_NAMES else [])
+    wanted = (
+        f"looked for <match>.mp4 for the {len(matches)} parsed matches in {parsed_dir}: {', '.join(names)}"
+        if matches
+        else f"there are no parsed matches in {parsed_dir} to sync against"
+    )
+    if not videos:
+        return f"nothing synced: no .mp4 videos in {vod_dir} (sync.vod_dir); {wanted}"
+    why = []
+    if unmatched:
+        why.append("named after no parsed match: " + ", ".join(Path(v).name for v in unmatched))
+    if skipped:
+        why.append("not decodable: " + "; ".join(f"{Path(s['video']).name} ({s['reason']})" for s in skipped))
+    found = f"the {len(videos)} .mp4 videos in {vod_dir} (sync.vod_dir)"
+    return f"nothing synced from {found}: {'; '.join(why)}; {wanted}"
+
+
+def metrics(
+    results: list[SyncResult],
+    evals: list[dict],
+    skipped: Sequence[dict] = (),
+    unmatched: Sequence[str] = (),
+) -> dict:
+    """The error figures (against truth sidecars), and what each video gave: frames, skips, short decodes."""
+    videos = [
+        {
+            "match": r.match,
+            "video": str(r.video),
+            "frames_declared": r.scan.frames_declared,
+            "frames_decoded": r.scan.frames,
+        }
+        for r in results
+    ]
     errors = np.array([e for ev in evals for e in ev["errors_ms"]])
     shown = sum(ev["shown"] for ev in evals)
     readings = [v for r in results for _, v in r.scan.readings]
@@ -233,4 +295,13 @@ def metrics(results: list[SyncResult], evals: list[dict]) -> dict:
         else (sum(v is not None for v in readings) / len(readings) if readings else None),
         "video_fps": results[0].scan.fps if results else None,
         "realtime_factor": video_s / wall_s if wall_s else None,
+        "videos_synced": len(results),
+        "videos": videos,
+        "short_decodes": [
+            {k: v[k] for k in ("video", "frames_declared", "frames_decoded")}
+            for v, r in zip(videos, results, strict=True)
+            if r.scan.short
+        ],
+        "skipped": list(skipped),
+        "unmatched": list(unmatched),
     }

@@ -6,10 +6,15 @@ frame is kept since the last reading; the timer is read ``ocr_fps`` times a seco
 has counted down between two readings the frame where it changed is found by binary search over the
 kept crops (a few more reads). A transition "display became s at frame f" pins video time to the demo
 clock to within one frame.
+
+The frame count the stream header declares is kept next to the count that decoded: a file cut short
+with its index at the front (a "faststart" MP4 whose download stopped) opens and decodes without an
+error, only fewer frames than declared, and :func:`scan` warns about it (see :data:`SHORT_TOLERANCE`).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,13 +25,25 @@ from scenedetect import FrameTimecode
 from scenedetect.detectors import ContentDetector
 
 from chimera.config import SyncParams
+from chimera.errors import ChimeraError
 from chimera.sync.ocr import Reader, crop_box
 
 BOMB_ICON_SHARE = 0.08  # share of the timer box covered by mid-grey pixels when the bomb icon is shown
+# A decode is "short" when it yields fewer frames than the header declares by more than this share of the
+# declared count, and by more than SHORT_MIN_FRAMES (a muxer's edit list or an estimate from the duration,
+# where the header has no frame count, may be off by a frame or two without anything being missing).
+SHORT_TOLERANCE = 0.01
+SHORT_MIN_FRAMES = 2
+
+log = logging.getLogger(__name__)
 
 
-class VideoError(RuntimeError):
-    """A video that cannot be decoded; the message starts with its path."""
+class VideoError(ChimeraError):
+    """A video that cannot be decoded; the message starts with its path, ``reason`` is the rest."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = Path(path), reason
 
 
 @dataclass(frozen=True)
@@ -40,7 +57,8 @@ class Transition:
 class Scan:
     path: Path
     fps: float
-    frames: int = 0
+    frames: int = 0  # decoded
+    frames_declared: int | None = None  # from the stream header (None: it gives neither count nor duration)
     readings: list[tuple[int, int | None]] = field(default_factory=list)  # (frame, seconds or None)
     transitions: list[Transition] = field(default_factory=list)
     cuts: list[int] = field(default_factory=list)
@@ -52,6 +70,14 @@ class Scan:
     @property
     def duration_s(self) -> float:
         return self.frames / self.fps
+
+    @property
+    def short(self) -> bool:
+        """Fewer frames decoded than the header declares, beyond the tolerance (a truncated file)."""
+        if self.frames_declared is None:
+            return False
+        missing = self.frames_declared - self.frames
+        return missing > max(SHORT_MIN_FRAMES, SHORT_TOLERANCE * self.frames_declared)
 
 
 def counts_down(previous: int, new: int, round_time_s: int) -> bool:
@@ -75,17 +101,31 @@ def luma(frame: av.VideoFrame) -> np.ndarray:
     return np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
 
 
+def declared_frames(container: av.container.InputContainer, stream: av.VideoStream, fps: float) -> int | None:
+    """The frame count the header declares: the stream's count, else its (or the file's) duration × fps."""
+    if stream.frames:
+        return int(stream.frames)
+    if stream.duration is not None and stream.time_base is not None:
+        return round(float(stream.duration * stream.time_base) * fps)
+    if container.duration is not None:
+        return round(container.duration / av.time_base * fps)
+    return None
+
+
 def scan(path: Path, params: SyncParams, round_time_s: int) -> Scan:
     """Decode ``path`` once and collect what the fit needs."""
     start = time.perf_counter()
     try:
         container = av.open(str(path))
-        stream = container.streams.video[0]
-    except (av.error.FFmpegError, IndexError, OSError) as err:
-        raise VideoError(f"{path}: not a readable video ({err})") from None
+    except (av.error.FFmpegError, OSError) as err:
+        raise VideoError(path, f"not a readable video ({getattr(err, 'strerror', None) or err})") from None
+    if not container.streams.video:
+        container.close()
+        raise VideoError(path, "not a readable video (no video stream)")
+    stream = container.streams.video[0]
     stream.thread_type = "AUTO"
     fps = float(stream.average_rate or stream.guessed_rate or 30)
-    out = Scan(path, fps)
+    out = Scan(path, fps, frames_declared=declared_frames(container, stream, fps))
     timer = Reader(params.ocr_engine, params.tessdata, params.upscale)
     digits = Reader(params.ocr_engine, params.tessdata, params.upscale, whitelist="0123456789")
     detector = ContentDetector(threshold=params.scene_threshold, luma_only=True, min_scene_len=round(fps / 2))
@@ -120,14 +160,22 @@ def scan(path: Path, params: SyncParams, round_time_s: int) -> Scan:
             kept = {f: kept[f]}
             last = (f, value)
     except av.error.FFmpegError as err:
-        raise VideoError(
-            f"{path}: corrupt or truncated video, decoding stopped after frame {f} ({err})"
-        ) from None
+        reason = f"corrupt or truncated video, decoding stopped after frame {f} ({err})"
+        raise VideoError(path, reason) from None
     finally:
         container.close()
+    if f < 0:
+        raise VideoError(path, "not a readable video (no frame could be decoded)")
     out.cuts += [tc.frame_num for tc in detector.post_process(FrameTimecode(max(f, 0), fps))]
     out.frames, out.ocr_calls = f + 1, timer.calls + digits.calls
     out.wall_s = time.perf_counter() - start
+    if out.short:
+        log.warning(
+            "%s: only %d of the %d frames its header declares decoded (a truncated file?); synced those",
+            path,
+            out.frames,
+            out.frames_declared,
+        )
     return out
 
 
