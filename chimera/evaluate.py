@@ -1,4 +1,4 @@
-"""The ``evaluate`` stage: one model on the test split, and the paired comparison of models.
+"""The ``evaluate`` stage: one model on the test split (the paired comparison is :mod:`chimera.compare`).
 
 Generation is greedy (batched, left-padded, a progress bar), through the model's own processor and the
 fixed prompt of :mod:`chimera.prompt`. Each answer is parsed with :func:`chimera.schema.parse_output` and
@@ -15,14 +15,14 @@ error, and every score; ``metrics/eval_<M>.json`` has the same keys for every mo
   its components (0 when the format gate is closed, as in training).
 
 Every mean comes with a seeded bootstrap 95 % confidence interval (``scipy.stats.bootstrap``).
-:func:`compare` writes paired differences (e.g. B − A) on the same samples with their own intervals.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,8 @@ from PIL import Image
 from scipy.stats import bootstrap
 from tqdm import tqdm
 
-from chimera.config import EvaluateParams
+from chimera.config import EvaluateParams, RewardWeights
+from chimera.errors import ChimeraError
 from chimera.io import atomic_path, write_json
 from chimera.models.processor import load
 from chimera.prompt import messages
@@ -46,6 +47,13 @@ SCORES = (
     "reward_decision",
     "reward_outcome",
 )
+log = logging.getLogger(__name__)
+
+
+class EvaluateError(ChimeraError):
+    """The test split cannot be evaluated; the message names the file."""
+
+
 VISION_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
 
 
@@ -95,7 +103,7 @@ def open_image(path: Path) -> Image.Image:
         raise ValueError(f"{path}: not a readable image ({err})") from None
 
 
-def score(text: str, truth: dict) -> dict:
+def score(text: str, truth: dict, weights: Mapping[str, float]) -> dict:
     """Every per-sample score of one answer against the ``grpo_data`` ground truth."""
     parsed = parse_output(text)
     state = (parsed.data or {}).get("game_state")
@@ -104,7 +112,7 @@ def score(text: str, truth: dict) -> dict:
     fields = {
         f: field_match(f, state.get(f), true_state[f]) for f in GAME_STATE_FIELDS if true_state[f] is not None
     }
-    reward = total(text, truth)
+    reward = total(text, truth, weights)
     return {
         "json_valid": float(parsed.ok),
         "field_accuracy": sum(fields.values()) / len(fields) if fields else 0.0,
@@ -119,7 +127,11 @@ def score(text: str, truth: dict) -> dict:
 
 
 def predict(
-    generator: Generator, rows: list[dict], batch_size: int, done: list[dict] | None = None
+    generator: Generator,
+    rows: list[dict],
+    batch_size: int,
+    weights: Mapping[str, float],
+    done: list[dict] | None = None,
 ) -> Iterator[dict]:
     """Prediction records for ``rows`` in order; the first ``len(done)`` are taken from ``done`` (resume)."""
     done = done or []
@@ -138,7 +150,7 @@ def predict(
                     "image": row["image"],
                     "raw": text,
                     "seconds": seconds,
-                    **score(text, row["ground_truth"]),
+                    **score(text, row["ground_truth"], weights),
                 }
             bar.update(len(batch))
 
@@ -188,6 +200,7 @@ def read_records(path: Path) -> list[dict]:
 
 def run(
     params: EvaluateParams,
+    weights: RewardWeights,
     name: str,
     model_dir: Path,
     test_file: Path,
@@ -195,9 +208,13 @@ def run(
     metrics_file: Path,
     fields_file: Path,
 ) -> dict:
+    """Answer, parse and score every test frame; write the predictions, the metrics and the per-field bars.
+
+    A killed run resumes from its ``.partial`` file when the inputs are the same.
+    """
     rows = [json.loads(line) for line in test_file.open()]
     if not rows:
-        raise ValueError(f"{test_file}: the test split is empty")
+        raise EvaluateError(f"{test_file}: the test split is empty")
     generator = Generator(model_dir, params.max_new_tokens)
     partial = out_file.with_name(f".{out_file.name}.partial")
     partial.parent.mkdir(parents=True, exist_ok=True)
@@ -206,7 +223,7 @@ def run(
         done = []  # a partial file from other inputs is not resumed
     records = []
     with partial.open("a" if done else "w") as sink:
-        for record in predict(generator, rows, params.batch_size, done):
+        for record in predict(generator, rows, params.batch_size, weights.model_dump(), done):
             if len(records) >= len(done):
                 sink.write(json.dumps(record, sort_keys=True) + "\n")
                 sink.flush()
@@ -223,20 +240,12 @@ def run(
             for f, a in figures["field_accuracy"]["per_field"].items()
         ],
     )
+    log.info(
+        "evaluate %s: n %d, json valid %.3f, field accuracy %.3f, reward %.3f",
+        name,
+        figures["n"],
+        figures["json_valid_rate"]["mean"],
+        figures["field_accuracy"]["mean"],
+        figures["reward_total"]["mean"],
+    )
     return figures
-
-
-def compare(pairs: list[tuple[str, str]], predictions_dir: Path, seed: int) -> dict:
-    """Paired differences ``first − second`` on the samples both models answered, with bootstrap CIs."""
-    out = {}
-    for first, second in pairs:
-        a = {r["key"]: r for r in read_records(predictions_dir / f"{first}.jsonl")}
-        b = {r["key"]: r for r in read_records(predictions_dir / f"{second}.jsonl")}
-        keys = sorted(a.keys() & b.keys())
-        if not keys:
-            raise ValueError(f"{predictions_dir}: {first} and {second} share no evaluated sample")
-        out[f"{first}-{second}"] = {
-            "n": len(keys),
-            **{k: interval([a[key][k] - b[key][k] for key in keys], seed) for k in SCORES},
-        }
-    return out

@@ -18,7 +18,6 @@ The ``reward_*`` functions at the end are the same numbers in the signature TRL'
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 from collections.abc import Mapping
@@ -213,28 +212,25 @@ def omega(won: object, phi_value: object, agreement: object) -> float:
 
 
 # -- total ------------------------------------------------------------------------------------------
-@functools.cache
-def default_weights() -> dict[str, float]:
-    """``grpo.reward_weights`` from params.yaml (SPEC §8's 0.2 / 0.3 / 0.5)."""
-    from chimera.config import load_params
+def total(text: object, ground_truth: object, weights: Mapping[str, float]) -> dict[str, float]:
+    """``total``, ``gate`` and the three components (all 0 when the gate is closed).
 
-    return load_params().grpo.reward_weights.model_dump()
-
-
-def total(text: object, ground_truth: object, weights: Mapping[str, float] | None = None) -> dict[str, float]:
-    """``total``, ``gate`` and the three components (all 0 when the gate is closed)."""
+    ``weights`` (``grpo.reward_weights``: percept, decision, outcome) are always passed in, as TRL scripts
+    pass their configs: nothing here reads params behind the caller's back.
+    """
     zero = {"total": 0.0, "gate": 0.0, "percept": 0.0, "decision": 0.0, "outcome": 0.0}
     parsed = parse_output(text)
     gt = _ground_truth(ground_truth)
     if not parsed.ok or gt is None:
         return zero
-    w = dict(weights) if weights is not None else default_weights()
     out = parsed.output
     p = percept(out.game_state.model_dump(), gt.get("game_state"))
     pro = gt.get("pro_action")
     d = decision(out.advice.model_dump(), pro.get("behavior") if isinstance(pro, Mapping) else None)
     o = omega(gt.get("round_won"), phi(gt.get("player_contribution")), d)
-    value = w.get("percept", 0.0) * p + w.get("decision", 0.0) * d + w.get("outcome", 0.0) * o
+    value = (
+        weights.get("percept", 0.0) * p + weights.get("decision", 0.0) * d + weights.get("outcome", 0.0) * o
+    )
     return {"total": min(max(value, 0.0), 1.0), "gate": 1.0, "percept": p, "decision": d, "outcome": o}
 
 
@@ -260,21 +256,24 @@ def completion_text(completion: Any) -> str:
     return ""
 
 
-def _component(key: str):
-    def reward(completions: list, ground_truth: list | None = None, **_: Any) -> list[float]:
-        truths = ground_truth if ground_truth is not None else [None] * len(completions)
-        return [total(completion_text(c), g)[key] for c, g in zip(completions, truths, strict=False)]
-
-    reward.__name__ = f"reward_{key}"
-    reward.__doc__ = f"The ``{key}`` of :func:`total` for each completion (GRPOTrainer signature)."
-    return reward
+COMPONENTS = ("total", "gate", "percept", "decision", "outcome")
 
 
-reward_total = _component("total")
-reward_gate = _component("gate")
-reward_percept = _component("percept")
-reward_decision = _component("decision")
-reward_outcome = _component("outcome")
-REWARD_FUNCS = (reward_total, reward_gate, reward_percept, reward_decision, reward_outcome)
-"""Pass to GRPOTrainer with ``reward_weights=[1, 0, 0, 0, 0]``: only the total drives the policy, the
-components are logged per step (TRL logs every reward function's mean)."""
+def reward_functions(weights: Mapping[str, float]) -> tuple:
+    """One GRPOTrainer reward function per component of :func:`total` under ``weights``, in
+    :data:`COMPONENTS` order. Pass them with ``reward_weights=[1, 0, 0, 0, 0]``: only the total drives
+    the policy, the components are logged per step (TRL logs every reward function's mean)."""
+    weights = dict(weights)
+
+    def component(key: str):
+        def reward(completions: list, ground_truth: list | None = None, **_: Any) -> list[float]:
+            truths = ground_truth if ground_truth is not None else [None] * len(completions)
+            return [
+                total(completion_text(c), g, weights)[key] for c, g in zip(completions, truths, strict=False)
+            ]
+
+        reward.__name__ = f"reward_{key}"
+        reward.__doc__ = f"The ``{key}`` of :func:`total` for each completion (GRPOTrainer signature)."
+        return reward
+
+    return tuple(component(key) for key in COMPONENTS)

@@ -5,8 +5,9 @@ import json
 
 import pytest
 
+from chimera.compare import CompareError, differences
 from chimera.config import load_params
-from chimera.evaluate import SCORES, compare, interval, run, score, summarise
+from chimera.evaluate import SCORES, interval, run, score, summarise
 from chimera.models.base import prepare
 from chimera.schema import ModelOutput
 from tests.grpofiles import CONTRIBUTION, write_grpo_dir
@@ -20,6 +21,7 @@ PRO = {
     "initiated_engagement": 0,
     "engagement_delay": 1.0,
 }
+WEIGHTS = load_params().grpo.reward_weights.model_dump()
 TRUTH = {
     "game_state": EXAMPLE["game_state"],
     "pro_action": {"behavior": PRO},
@@ -39,7 +41,7 @@ def records():
         "I think the player should rotate.",  # no JSON at all
         answer(player_health=187),  # breaks the schema (health <= 100); the other 14 fields are right
     ]
-    return [{"key": f"k{i}", "seconds": 0.5, **score(t, TRUTH)} for i, t in enumerate(texts)]
+    return [{"key": f"k{i}", "seconds": 0.5, **score(t, TRUTH, WEIGHTS)} for i, t in enumerate(texts)]
 
 
 def test_scores_of_hand_built_answers():
@@ -78,7 +80,7 @@ def test_summary_of_hand_built_answers():
 
 def test_a_field_null_in_the_truth_is_skipped():
     truth = {**TRUTH, "game_state": {**TRUTH["game_state"], "team_money_total": None, "site": None}}
-    r = score(answer(team_money_total=1, site="nowhere"), truth)
+    r = score(answer(team_money_total=1, site="nowhere"), truth, WEIGHTS)
     assert "team_money_total" not in r["fields"] and "site" not in r["fields"]
     assert r["field_accuracy"] == 1.0
     assert summarise([{**r, "seconds": 1.0}], 0)["field_accuracy"]["per_field"]["site"] is None
@@ -104,14 +106,14 @@ def test_paired_differences_use_shared_samples(tmp_path):
 
     write("B", {"x": 1.0, "y": 0.5, "z": 1.0, "only-b": 1.0})
     write("A", {"x": 0.0, "y": 0.5, "z": 0.5, "only-a": 0.0})
-    diff = compare([("B", "A")], tmp_path, seed=0)["B-A"]
+    diff = differences([("B", "A")], tmp_path, seed=0)["B-A"]
     assert diff["n"] == 3
     assert diff["field_accuracy"]["mean"] == pytest.approx(0.5)  # (1 + 0 + 0.5) / 3
     assert 0 <= diff["field_accuracy"]["ci_low"] <= 0.5 <= diff["field_accuracy"]["ci_high"] <= 1
     assert diff["reward_total"] == {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0}
-    with pytest.raises(ValueError, match="share no evaluated sample"):
+    with pytest.raises(CompareError, match="share no evaluated sample"):
         write("C", {"other": 1.0})
-        compare([("C", "A")], tmp_path, seed=0)
+        differences([("C", "A")], tmp_path, seed=0)
 
 
 def test_a_real_model_run_writes_every_key_and_resumes(tmp_path):
@@ -122,6 +124,7 @@ def test_a_real_model_run_writes_every_key_and_resumes(tmp_path):
     out = tmp_path / "pred" / "A.jsonl"
     args = (
         ev,
+        params.grpo.reward_weights,
         "A",
         tmp_path / "base",
         grpo / "test.jsonl",

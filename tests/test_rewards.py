@@ -8,18 +8,18 @@ from hypothesis import strategies as st
 
 from chimera.phrases import phrase
 from chimera.rewards import (
-    REWARD_FUNCS,
     advice_behavior,
     decision,
     format_gate,
     omega,
     percept,
     phi,
-    reward_total,
+    reward_functions,
     total,
 )
 from chimera.schema import ModelOutput
 
+SPEC = {"percept": 0.2, "decision": 0.3, "outcome": 0.5}  # SPEC §8
 PRO = {
     "movement_direction": 1,
     "objective_direction": 0,
@@ -240,9 +240,13 @@ def test_total_hand_computed():
     }
 
 
-def test_total_weights_come_from_params_by_default():
+def test_total_uses_the_weights_it_is_given():
     text, gt = completion(phrase(PRO)), ground_truth(won=True)
-    assert total(text, gt) == total(text, gt, {"percept": 0.2, "decision": 0.3, "outcome": 0.5})
+    spec, percept_only = (
+        total(text, gt, SPEC),
+        total(text, gt, {"percept": 1.0, "decision": 0.0, "outcome": 0.0}),
+    )
+    assert percept_only["total"] == pytest.approx(spec["percept"]) and spec["total"] != percept_only["total"]
 
 
 def test_total_asymmetry_holds_only_when_decision_weighs_less_than_its_outcome_penalty():
@@ -294,7 +298,7 @@ def test_nothing_raises_and_everything_is_in_range(text, a, b, c):
     assert format_gate(text) in (0, 1)
     for value in (percept(a, b), decision(a, b), phi(a), omega(a, b, c), omega(1, b, c)):
         assert 0.0 <= value <= 1.0
-    result = total(text, a)
+    result = total(text, a, SPEC)
     assert set(result) == {"total", "gate", "percept", "decision", "outcome"}
     assert all(0.0 <= v <= 1.0 for v in result.values())
 
@@ -308,7 +312,7 @@ def test_nothing_raises_and_everything_is_in_range(text, a, b, c):
 def test_valid_json_with_any_values_never_raises(health, money, util):
     out = ModelOutput.example().model_dump()
     out["game_state"].update(player_health=health, player_money=money, utility=util)
-    result = total(json.dumps(out), ground_truth(won=True))
+    result = total(json.dumps(out), ground_truth(won=True), SPEC)
     assert all(0.0 <= v <= 1.0 for v in result.values())
 
 
@@ -316,15 +320,16 @@ def test_trl_adapters_take_conversational_completions_and_dataset_columns():
     gt = ground_truth(won=True)
     text = completion(phrase(PRO))
     completions = [[{"role": "assistant", "content": text}], [{"role": "assistant", "content": "no idea"}]]
-    values = reward_total(
+    funcs = reward_functions(SPEC)
+    values = funcs[0](
         prompts=[[], []],
         completions=completions,
         completion_ids=[[], []],
         ground_truth=[gt, json.dumps(gt)],
         trainer_state=None,
     )
-    assert values == [pytest.approx(total(text, gt)["total"]), 0.0]
-    assert [f.__name__ for f in REWARD_FUNCS] == [
+    assert values == [pytest.approx(total(text, gt, SPEC)["total"]), 0.0]
+    assert [f.__name__ for f in funcs] == [
         "reward_total",
         "reward_gate",
         "reward_percept",
