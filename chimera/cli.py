@@ -52,10 +52,14 @@ def crop(
     import av
     import cv2
 
-    from chimera.config import load_params
+    from chimera.config import ParamsError, load_params
     from chimera.sync.ocr import Reader, crop_box
 
-    sync = load_params().sync
+    try:
+        sync = load_params().sync
+    except ParamsError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
     try:
         with av.open(str(video)) as container:
             stream = container.streams.video[0]
