@@ -38,8 +38,6 @@ def parse_demo(path: str | Path, snapshot_every: int, place_property: str) -> Ma
         players = demo.players
     except awpy.InvalidDemoError as err:
         raise DemoError(f"{path}: corrupt or truncated demo ({err})") from None
-    if tables["rounds"].height == 0:
-        raise DemoError(f"{path}: the demo has no rounds (empty, or warm-up only)")
     if round(tick_rate) != TICK_RATE:
         raise DemoError(f"{path}: tick rate {tick_rate:g}, the pipeline assumes {TICK_RATE} (CS2 servers)")
 

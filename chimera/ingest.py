@@ -51,7 +51,10 @@ def parse_demos(params: IngestParams) -> list[MatchTables]:
     matches, failures = [], []
     for path in tqdm(files, desc="parsing demos", unit="demo"):
         try:
-            matches.append(parse_demo(path, params.snapshot_every, params.demos.place_property))
+            match = parse_demo(path, params.snapshot_every, params.demos.place_property)
+            if match.tables["rounds"].height == 0:
+                raise DemoError(f"{path}: the demo has no rounds (empty, or warm-up only)")
+            matches.append(match)
         except DemoError as err:
             log.error("skipping %s", err)
             failures.append(str(err))

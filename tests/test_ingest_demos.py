@@ -8,7 +8,7 @@ import pytest
 
 from chimera import ingest, matchstats, tables
 from chimera.config import load_params
-from chimera.demos import DemoError, _with_place, match_id_for, parse_demo
+from chimera.demos import DemoError, _with_place, match_id_for
 from chimera.ingest import IngestError, run
 from chimera.sim.match import MatchSimulator
 from chimera.tables import MatchTables
@@ -54,8 +54,9 @@ def test_bad_demos_are_skipped_and_named(tmp_path, caplog, monkeypatch):
 
 
 def test_a_demo_without_rounds_is_refused(tmp_path):
-    with pytest.raises(DemoError, match=r"empty\.dem: the demo has no rounds"):
-        parse_demo(demofiles.write_empty(tmp_path / "empty.dem"), 8, "m_szLastPlaceName")
+    demofiles.write_empty(tmp_path / "empty.dem")  # valid for awpy, but no round was played
+    with pytest.raises(IngestError, match=r"empty\.dem: the demo has no rounds"):
+        run(demo_params(tmp_path), tmp_path / "parsed", tmp_path / "sim.json")
 
 
 def test_upper_case_demo_names_are_found(tmp_path):
