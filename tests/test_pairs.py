@@ -9,9 +9,15 @@ import numpy as np
 import polars as pl
 import pytest
 
-from chimera import pairs
 from chimera.broadcast import timeline
 from chimera.config import SplitParams, load_params
+from chimera.errors import ChimeraError
+from chimera.pairs import PairsError, run
+from chimera.pairs.hud import match_name, parse_money, parse_vitals
+from chimera.pairs.sampling import sample_times, segment_tick
+from chimera.pairs.split import SPLITS, assign_splits
+from chimera.pairs.states import States, resolve_player
+from chimera.pairs.video import SKIP_REASONS
 from chimera.schema import GameState
 from chimera.sync.run import sync_video
 from tests.videofiles import render_short_match, write_noise_video
@@ -31,19 +37,25 @@ def paired(tmp_path_factory):
     synced = sync_video(video, match_dir, PARAMS.sync, round_time_s)
     (root / "sync").mkdir()
     (root / "sync" / f"{match_dir.name}.json").write_text(json.dumps(synced.as_json()))
-    metrics = pairs.run(
-        PARAMS, root / "parsed", root / "vods", root / "sync", root / "pairs", root / "metrics.json"
+    metrics = run(
+        PARAMS.pairs,
+        PARAMS.sync,
+        root / "parsed",
+        root / "vods",
+        root / "sync",
+        root / "pairs",
+        root / "metrics.json",
     )
     rows = {
         s: [json.loads(line) for line in (root / "pairs" / f"{s}.jsonl").read_text().splitlines()]
-        for s in pairs.SPLITS
+        for s in SPLITS
     }
     truth = json.loads(video.with_suffix(".truth.json").read_text())
     return root, match_dir, metrics, rows, truth
 
 
 def all_rows(rows: dict[str, list[dict]]) -> list[dict]:
-    return [r for s in pairs.SPLITS for r in rows[s]]
+    return [r for s in SPLITS for r in rows[s]]
 
 
 def test_pairs_exist_and_the_spectated_player_is_the_one_on_screen(paired):
@@ -57,7 +69,7 @@ def test_pairs_exist_and_the_spectated_player_is_the_one_on_screen(paired):
     assert right / len(got) >= 0.99
     assert metrics["player_correct_rate"] >= 0.99
     assert json.loads((root / "metrics.json").read_text()) == json.loads(json.dumps(metrics))
-    assert sum(metrics[s] for s in pairs.SPLITS) == len(got) == sum(metrics["per_map"].values())
+    assert sum(metrics[s] for s in SPLITS) == len(got) == sum(metrics["per_map"].values())
 
 
 def test_no_pair_from_replay_pause_or_preshow_and_ticks_match_the_truth(paired):
@@ -89,7 +101,7 @@ def test_labels_are_valid_game_states_and_images_are_video_frames(paired):
 def test_every_round_lies_in_exactly_one_split(paired):
     _, _, _, rows, _ = paired
     where: dict[tuple[str, int], set[str]] = {}
-    for s in pairs.SPLITS:
+    for s in SPLITS:
         for r in rows[s]:
             where.setdefault((r["match"], r["round"]), set()).add(s)
     assert len(where) == 2 and all(len(v) == 1 for v in where.values())
@@ -97,23 +109,23 @@ def test_every_round_lies_in_exactly_one_split(paired):
 
 def test_frames_skipped_are_counted_with_a_reason(paired):
     _, _, metrics, rows, _ = paired
-    assert set(metrics["skipped"]) >= set(pairs.SKIP_REASONS)
+    assert set(metrics["skipped"]) >= set(SKIP_REASONS)
     assert metrics["sampled"] == len(all_rows(rows)) + sum(metrics["skipped"].values())
     assert metrics["skipped"]["state not stable"] > 0  # transitions exist and are dropped
 
 
 def test_split_by_round_is_disjoint_complete_and_seeded():
     units = [(f"m{i}", r) for i in range(3) for r in range(1, 13)]
-    split = SplitParams()
-    a = pairs.assign_splits(units, split, seed=7)
-    assert set(a) == set(units) and set(a.values()) == set(pairs.SPLITS)
-    counts = {s: sum(v == s for v in a.values()) for s in pairs.SPLITS}
+    split = SplitParams(train=0.8, val=0.1, test=0.1)
+    a = assign_splits(units, split, seed=7)
+    assert set(a) == set(units) and set(a.values()) == set(SPLITS)
+    counts = {s: sum(v == s for v in a.values()) for s in SPLITS}
     assert counts == {"train": 28, "val": 4, "test": 4}
-    assert pairs.assign_splits(reversed(units), split, seed=7) == a  # order of discovery is irrelevant
-    assert pairs.assign_splits(units, split, seed=8) != a
-    three = pairs.assign_splits(units[:3], split, seed=0)
+    assert assign_splits(reversed(units), split, seed=7) == a  # order of discovery is irrelevant
+    assert assign_splits(units, split, seed=8) != a
+    three = assign_splits(units[:3], split, seed=0)
     assert sorted(three.values()) == ["test", "train", "val"]  # >= 3 units: no split is empty
-    assert set(pairs.assign_splits(units[:2], split, seed=0).values()) == {"train"}
+    assert set(assign_splits(units[:2], split, seed=0).values()) == {"train"}
 
 
 def test_sample_times_are_a_regular_grid_strictly_inside_segments():
@@ -121,22 +133,22 @@ def test_sample_times_are_a_regular_grid_strictly_inside_segments():
         {"video_start": 10.0, "video_end": 13.0, "offset": 5.0, "scale": 1.0},
         {"video_start": 20.5, "video_end": 22.7, "offset": 6.0, "scale": 1.0},
     ]
-    times = [t for t, _ in pairs.sample_times(segs, 2.0)]
+    times = [t for t, _ in sample_times(segs, 2.0)]
     assert times == [10.5, 11.0, 11.5, 12.0, 12.5, 21.0, 21.5, 22.0, 22.5]
-    assert pairs.segment_tick(segs[0], 10.5) == pytest.approx(5.5 * 64)
+    assert segment_tick(segs[0], 10.5) == pytest.approx(5.5 * 64)
 
 
 def test_name_matching_is_fuzzy_but_refuses_ties_and_noise():
     roster = {"iM": 1, "jL": 2, "w0nderful": 3, "b1t": 4, "KSCERATO": 5, "mezii": 6}
-    assert pairs.match_name("IM", roster) == 1
-    assert pairs.match_name("wOnderful", roster) == 3
-    assert pairs.match_name("KSCERAT0", roster) == 5
-    assert pairs.match_name("mezil", roster) == 6
-    assert pairs.match_name("", roster) is None
-    assert pairs.match_name("zzzzzz", roster) is None
-    assert pairs.parse_vitals("HP 76 AR 100\n") == (76, 100)
-    assert pairs.parse_vitals("HP 100 ARO") == (100, 0)  # a lone 0 read as the letter O
-    assert pairs.parse_money("$4750") == 4750 and pairs.parse_money("4750") is None
+    assert match_name("IM", roster) == 1
+    assert match_name("wOnderful", roster) == 3
+    assert match_name("KSCERAT0", roster) == 5
+    assert match_name("mezil", roster) == 6
+    assert match_name("", roster) is None
+    assert match_name("zzzzzz", roster) is None
+    assert parse_vitals("HP 76 AR 100\n") == (76, 100)
+    assert parse_vitals("HP 100 ARO") == (100, 0)  # a lone 0 read as the letter O
+    assert parse_money("$4750") == 4750 and parse_money("4750") is None
 
 
 def test_video_without_hud_yields_no_pairs_and_says_so(tmp_path, paired, caplog):
@@ -147,23 +159,25 @@ def test_video_without_hud_yields_no_pairs_and_says_so(tmp_path, paired, caplog)
     (tmp_path / "sync").mkdir()
     (tmp_path / "sync" / f"{match_dir.name}.json").write_text(json.dumps({"segments": []}))
     with caplog.at_level(logging.WARNING):
-        metrics = pairs.run(
-            PARAMS,
+        metrics = run(
+            PARAMS.pairs,
+            PARAMS.sync,
             match_dir.parent,
             tmp_path / "vods",
             tmp_path / "sync",
             tmp_path / "pairs",
             tmp_path / "metrics.json",
         )
-    assert [metrics[s] for s in pairs.SPLITS] == [0, 0, 0]
-    assert all((tmp_path / "pairs" / f"{s}.jsonl").read_text() == "" for s in pairs.SPLITS)
+    assert [metrics[s] for s in SPLITS] == [0, 0, 0]
+    assert all((tmp_path / "pairs" / f"{s}.jsonl").read_text() == "" for s in SPLITS)
     assert video.name in caplog.text and "no synced segments" in caplog.text
     assert metrics["player_correct_rate"] is None and metrics["videos_without_segments"] == 1
 
 
 def test_missing_inputs_are_one_clear_error(tmp_path):
-    with pytest.raises(pairs.PairsError, match=r"no \.mp4"):
-        pairs.run(PARAMS, tmp_path, tmp_path, tmp_path, tmp_path / "out", tmp_path / "m.json")
+    with pytest.raises(PairsError, match=r"no \.mp4") as err:
+        run(PARAMS.pairs, PARAMS.sync, tmp_path, tmp_path, tmp_path, tmp_path / "out", tmp_path / "m.json")
+    assert isinstance(err.value, ChimeraError)  # a domain error: one line, exit 1
     assert not Path(tmp_path / "out").exists()
 
 
@@ -184,7 +198,7 @@ def test_player_falls_back_to_vitals_and_vitals_overrule_a_wrong_name(paired):
     _, match_dir, _, _, _ = paired
     header = json.loads((match_dir / "header.json").read_text())
     roster = {p["name"]: p["steamid"] for p in header["players"]}
-    states = pairs.States(match_dir, header, 16, (0, 10**9))
+    states = States(match_dir, header, 16, (0, 10**9))
     table = states.table.filter(pl.col("round_phase") == "playing")
     tick = int(table["tick"].median())
     rows = {sid: states.row(sid, tick) for sid in roster.values()}
@@ -193,7 +207,7 @@ def test_player_falls_back_to_vitals_and_vitals_overrule_a_wrong_name(paired):
     other = next(sid for sid in roster.values() if sid != unique)
     name_of = {v: k for k, v in roster.items()}
     gray = np.zeros((10, 10), np.uint8)
-    resolve = pairs.resolve_player
+    resolve = resolve_player
     assert resolve(StubHud(["", "?"], shown[unique]), gray, roster, states, tick) == (unique, "vitals")
     assert resolve(StubHud([name_of[unique]], None), gray, roster, states, tick) == (unique, "name")
     assert resolve(StubHud([name_of[other]], shown[unique]), gray, roster, states, tick) == (

@@ -1,0 +1,140 @@
+"""The stage: pair every synced video, split, write the outs; then the truth evaluation and the metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from chimera.broadcast import timeline
+from chimera.config import PairsParams, SyncParams
+from chimera.errors import ChimeraError
+from chimera.io import atomic_path, write_json
+from chimera.pairs.split import SPLITS, assign_splits
+from chimera.pairs.video import SKIP_REASONS, Pair, VideoResult, pair_video
+from chimera.tables import TICK_RATE
+
+log = logging.getLogger(__name__)
+
+
+class PairsError(ChimeraError, RuntimeError):
+    """Nothing to pair: the stage's inputs are missing."""
+
+
+def _relative(path: Path) -> Path:
+    """``path`` relative to the working directory (the repo root for a stage) when it lies under it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def load_segments(sync_path: Path) -> list[dict] | None:
+    """The segments of a sync output; None (logged) when the file is missing or unreadable."""
+    if not sync_path.exists():
+        return None
+    try:
+        return list(json.loads(sync_path.read_text() or "{}").get("segments", []))
+    except (json.JSONDecodeError, AttributeError) as err:
+        log.warning("%s: not a sync output (%s), treated as no segments", sync_path, err)
+        return []
+
+
+def run(
+    params: PairsParams,
+    sync: SyncParams,
+    parsed_dir: Path,
+    vod_dir: Path,
+    sync_dir: Path,
+    out_dir: Path,
+    metrics_path: Path,
+) -> dict:
+    """Pair every synced video; write ``out_dir/{train,val,test}.jsonl`` and frames, and the metrics.
+
+    ``sync`` gives the OCR engine and its upscale for the HUD reads.
+    """
+    videos = sorted(Path(vod_dir).glob("*.mp4"))
+    if not videos:
+        raise PairsError(f"{vod_dir}: no .mp4 broadcast videos to pair")
+    if not Path(sync_dir).is_dir():
+        raise PairsError(f"{sync_dir}: no sync output (run the sync stage first)")
+    results: list[VideoResult] = []
+    evals: list[dict] = []
+    missing_sync = 0
+    image_root = _relative(Path(out_dir)) / "frames"
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir()
+        for video in videos:
+            match_dir = Path(parsed_dir) / video.stem
+            if not match_dir.is_dir():
+                log.error("skipping %s: no parsed match %s (name the video after it)", video, match_dir)
+                continue
+            segments = load_segments(Path(sync_dir) / f"{video.stem}.json")
+            if segments is None:
+                log.error("skipping %s: no sync output %s", video, Path(sync_dir) / f"{video.stem}.json")
+                missing_sync += 1
+                continue
+            result = pair_video(
+                video, match_dir, segments, params, sync, tmp / "frames" / video.stem, image_root / video.stem
+            )
+            results.append(result)
+            truth = video.with_suffix(".truth.json")
+            if truth.exists() and result.pairs:
+                evals.append(evaluate(result.pairs, truth))
+        pairs = [p for r in results for p in r.pairs]
+        splits = assign_splits({(p.match, p.round_num) for p in pairs}, params.split, params.seed)
+        rows: dict[str, list[Pair]] = {s: [] for s in SPLITS}
+        for p in sorted(pairs, key=lambda p: (p.match, p.round_num, p.frame)):
+            rows[splits[(p.match, p.round_num)]].append(p)
+        for s in SPLITS:
+            (tmp / f"{s}.jsonl").write_text("".join(json.dumps(p.row()) + "\n" for p in rows[s]))
+    out = metrics(results, evals, {s: len(rows[s]) for s in SPLITS}, missing_sync)
+    write_json(metrics_path, out)
+    if not pairs:
+        log.warning("no pairs at all from %d videos in %s", len(videos), vod_dir)
+    return out
+
+
+# -- evaluation (the only reader of the truth sidecar) -------------------------------------------------
+
+
+def evaluate(pairs: Sequence[Pair], truth_path: Path) -> dict:
+    """Against the renderer's truth: spectated player right?, footage kind, tick error (ms)."""
+    truth = timeline.load_truth(truth_path)
+    correct, bad_kind, errors = 0, 0, []
+    for p in pairs:
+        shot = truth.shot_at(p.video_time)
+        correct += shot is not None and int(shot["steamid"]) == p.steamid
+        seg = timeline.locate(truth.segments, p.video_time)
+        if seg.kind != timeline.LIVE:
+            bad_kind += 1
+        else:
+            errors.append(abs(p.tick - seg.tick_at(p.video_time)) / TICK_RATE * 1000)
+    return {"n": len(pairs), "correct": correct, "bad_kind": bad_kind, "errors_ms": errors}
+
+
+def metrics(results: list[VideoResult], evals: list[dict], counts: dict[str, int], missing_sync: int) -> dict:
+    skipped = Counter(dict.fromkeys(SKIP_REASONS, 0))
+    for r in results:
+        skipped.update(r.skipped)
+    per_map = Counter(p.map_name for r in results for p in r.pairs)
+    judged = sum(e["n"] for e in evals)
+    errors = np.array([x for e in evals for x in e["errors_ms"]])
+    return {
+        **counts,
+        "per_map": dict(sorted(per_map.items())),
+        "per_match": {r.match: len(r.pairs) for r in results},
+        "sampled": sum(r.sampled for r in results),
+        "skipped": dict(skipped),
+        "player_resolution": dict(sorted(sum((r.resolution for r in results), Counter()).items())),
+        "videos_without_sync": missing_sync,
+        "videos_without_segments": sum(1 for r in results if r.sampled == 0),
+        "player_correct_rate": sum(e["correct"] for e in evals) / judged if judged else None,
+        "pairs_from_replay_or_pause": int(sum(e["bad_kind"] for e in evals)),
+        "median_tick_error_ms": float(np.median(errors)) if errors.size else None,
+        "p95_tick_error_ms": float(np.percentile(errors, 95)) if errors.size else None,
+    }
