@@ -121,15 +121,15 @@ def advise(
 
     from transformers.utils.logging import disable_progress_bar
 
-    from chimera.evaluate import Generator, open_image
-    from chimera.models.processor import ModelDirError
+    from chimera.evaluate import Generator, ImageError, open_image
+    from chimera.models.directory import ModelDirError
     from chimera.schema import parse_output
 
     disable_progress_bar()
     try:
         frame = open_image(image)
         generator = Generator(model, max_new_tokens)
-    except (ValueError, ModelDirError) as err:
+    except (ImageError, ModelDirError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
     text = generator([frame])[0]

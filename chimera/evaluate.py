@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from tqdm import tqdm
 from chimera.config import EvaluateParams, RewardWeights
 from chimera.errors import ChimeraError
 from chimera.io import atomic_path, write_json
-from chimera.models.processor import load
+from chimera.models.directory import load
 from chimera.prompt import messages
 from chimera.rewards import field_match, total
 from chimera.schema import GAME_STATE_FIELDS, parse_output
@@ -52,6 +53,10 @@ log = logging.getLogger(__name__)
 
 class EvaluateError(ChimeraError):
     """The test split cannot be evaluated; the message names the file."""
+
+
+class ImageError(EvaluateError, ValueError):
+    """A frame that cannot be shown to a model; the message names the file and why."""
 
 
 VISION_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
@@ -94,13 +99,31 @@ def _with_image(content: list[dict], image: Image.Image) -> list[dict]:
     return [{**part, "image": image} if part["type"] == "image" else part for part in content]
 
 
+MAX_ASPECT_RATIO = 200  # Qwen's image processor (smart_resize) refuses longer/shorter side above this
+
+
 def open_image(path: Path) -> Image.Image:
-    """The frame as RGB, or a ValueError naming the file."""
+    """The frame as RGB, or an :class:`ImageError` naming the file.
+
+    Refused before any model sees them: unreadable files, decompression bombs (Pillow's warning is an
+    error here, not only its hard limit) and strips the Qwen image processor cannot resize.
+    """
     try:
-        with Image.open(path) as img:
-            return img.convert("RGB")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                frame = img.convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ImageError(f"{path}: refused as a decompression bomb ({err})") from None
     except (OSError, ValueError) as err:
-        raise ValueError(f"{path}: not a readable image ({err})") from None
+        raise ImageError(f"{path}: not a readable image ({err})") from None
+    width, height = frame.size
+    if max(width, height) / min(width, height) > MAX_ASPECT_RATIO:
+        raise ImageError(
+            f"{path}: {width}x{height} is not a screenshot (aspect ratio above {MAX_ASPECT_RATIO}, which "
+            "the image processor refuses)"
+        )
+    return frame
 
 
 def score(text: str, truth: dict, weights: Mapping[str, float]) -> dict:

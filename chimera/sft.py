@@ -34,9 +34,8 @@ from transformers.integrations import DVCLiveCallback
 from trl import SFTConfig, SFTTrainer
 
 from chimera.config import Params, TrainParams
-from chimera.models.base import content_hash
+from chimera.models.directory import content_hash, load
 from chimera.models.lora import coverage, lora_config
-from chimera.models.processor import load
 from chimera.prompt import INSTRUCTION
 from chimera.targets import sft_target
 

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from chimera.compare import run
-
 from chimera.stage import main
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """``chimera advise``: exit 0 with the pretty JSON, 1 with the parse error, 2 on bad input."""
 
 import json
+import shutil
 
 import pytest
 from PIL import Image
@@ -61,3 +62,29 @@ def test_a_valid_answer_is_printed_pretty_with_exit_0(base_dir, frame, monkeypat
     assert "\n  " in result.stdout  # indented
     raw = advise(frame, "--model", base_dir, "--raw")
     assert raw.exit_code == 0 and raw.stdout.strip() == example.model_dump_json()
+
+
+def test_a_decompression_bomb_is_exit_2(base_dir, tmp_path, monkeypatch):
+    bomb = tmp_path / "bomb.png"
+    Image.new("RGB", (640, 360)).save(bomb)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 640 * 360 // 2)  # a real bomb is gigapixels; same check
+    result = advise(bomb, "--model", base_dir)
+    assert result.exit_code == 2 and "bomb.png: refused as a decompression bomb" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_strip_the_image_processor_refuses_is_exit_2(base_dir, tmp_path):
+    strip = tmp_path / "strip.png"
+    Image.new("RGB", (4000, 2)).save(strip)
+    result = advise(strip, "--model", base_dir)
+    assert result.exit_code == 2 and "strip.png: 4000x2 is not a screenshot" in result.output
+
+
+def test_truncated_weights_are_exit_2(base_dir, frame, tmp_path):
+    cut = tmp_path / "cut"
+    shutil.copytree(base_dir, cut)
+    weights = cut / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    result = advise(frame, "--model", cut)
+    assert result.exit_code == 2 and "safetensors weights corrupt or truncated" in result.output
+    assert len(result.output.strip().splitlines()) == 1

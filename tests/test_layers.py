@@ -1,4 +1,4 @@
-"""Layers point down: the real-demo path (demos, tables, game state, sync, pairs) never loads the simulator."""
+"""Layers point down: the real-demo path (demos, tables, game state, sync, pairs) never loads the sim."""
 
 import subprocess
 import sys

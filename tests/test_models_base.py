@@ -3,6 +3,7 @@ and a bad checkpoint directory is one clear error."""
 
 import hashlib
 import json
+import shutil
 
 import pytest
 import torch
@@ -11,8 +12,8 @@ from safetensors.torch import save_file
 from transformers import AutoProcessor
 
 from chimera.config import load_params
-from chimera.models.base import prepare, resolve, validate_checkpoint
-from chimera.models.processor import ImageOnlyProcessor, ModelDirError, load
+from chimera.models.base import prepare, validate_checkpoint
+from chimera.models.directory import ImageOnlyProcessor, ModelDirError, load, resolve
 from chimera.prompt import messages
 
 MODEL = load_params().model
@@ -76,8 +77,20 @@ def test_bad_checkpoint_directories_are_one_clear_error(tmp_path):
     save_file({"w": torch.zeros(1)}, tmp_path / "model.safetensors")
     with pytest.raises(ModelDirError, match="processor does not load"):
         validate_checkpoint(tmp_path)
-    with pytest.raises(ModelDirError, match=r"no config\.json"):
+    with pytest.raises(ModelDirError, match=r"missing: not an existing directory"):
         load(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelDirError, match=r"empty: not a model directory \(no config\.json\)"):
+        load(tmp_path / "empty")
+
+
+def test_truncated_weights_are_a_model_dir_error(base_dir, tmp_path):
+    cut = tmp_path / "cut"
+    shutil.copytree(base_dir, cut)
+    weights = cut / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    with pytest.raises(ModelDirError, match=r"cut: safetensors weights corrupt or truncated"):
+        load(cut)
 
 
 def test_a_checkpoint_is_recorded_by_path_and_hash_not_copied(base_dir, tmp_path):

@@ -12,8 +12,8 @@ from transformers import TrainerCallback
 
 from chimera.config import load_params
 from chimera.models.base import prepare
+from chimera.models.directory import load
 from chimera.models.lora import coverage
-from chimera.models.processor import load
 from chimera.sft import ADAPTER, answer, build_trainer, fingerprint, run, save, vision_grad_norms
 from tests.grpofiles import write_grpo_dir
 

@@ -26,11 +26,11 @@ from transformers import (
 
 from chimera import names
 from chimera.config import ModelParams
-from chimera.models.processor import ImageOnlyProcessor
+from chimera.maps import MAPS
+from chimera.models.directory import ImageOnlyProcessor
 from chimera.phrases import PHRASES, all_feature_values
 from chimera.prompt import INSTRUCTION
 from chimera.schema import BOMB_STATUSES, ROUND_PHASES, SIDES, UTILITY_ITEMS, ModelOutput
-from chimera.sim.maps import MAPS
 from chimera.targets import sft_target
 
 SPECIAL_TOKENS = (

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import polars as pl
 
 from chimera.config import MatchSpec, SimParams
-from chimera.sim import economy, weapons
 from chimera.maps import MapGraph, get_map
+from chimera.sim import economy, weapons
 from chimera.sim.recorder import NullRecorder, Recorder
 from chimera.sim.round import RoundEngine, spot
 from chimera.sim.state import AWPY_SIDE, CT, OTHER, Player, RoundState, T, Team

@@ -15,10 +15,10 @@ import math
 import random
 
 from chimera.config import SimParams
-from chimera.sim import economy, policy, weapons
 from chimera.maps import MapGraph
-from chimera.sim.recorder import Recorder
 from chimera.sight import SMOKE_RADIUS, sees
+from chimera.sim import economy, policy, weapons
+from chimera.sim.recorder import Recorder
 from chimera.sim.state import ACTIONS, AWPY_SIDE, CT, Area, Grenade, Player, RoundState, T
 from chimera.tables import TICK_RATE
 
