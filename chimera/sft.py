@@ -18,7 +18,6 @@ the merged model (a plain Hugging Face directory every later stage loads) and ``
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -28,19 +27,24 @@ from pathlib import Path
 import datasets
 import torch
 from accelerate import PartialState
-from peft import PeftModel, get_peft_model
+from peft import get_peft_model
 from transformers import TrainerCallback, set_seed
-from transformers.integrations import DVCLiveCallback
 from trl import SFTConfig, SFTTrainer
 
 from chimera.config import Params, TrainParams
-from chimera.models.directory import content_hash, load
+from chimera.errors import ChimeraError
+from chimera.io import write_json
+from chimera.models.directory import load
 from chimera.models.lora import coverage, lora_config
 from chimera.prompt import INSTRUCTION
 from chimera.targets import sft_target
+from chimera.training import StepAlignedDVCLive, fingerprint, resume_point, save, train_loss, use_bf16
 
 log = logging.getLogger(__name__)
-ADAPTER = "adapter"
+
+
+class SftError(ChimeraError):
+    """SFT refused its inputs: an empty split, or a LoRA that does not reach (or train) both towers."""
 
 
 def examples(rows: list[dict], max_rounds: int) -> datasets.Dataset:
@@ -65,12 +69,6 @@ def answer(row: dict, max_rounds: int) -> str:
         truth["game_state"], truth["pro_action"]["behavior"], tuple(row["score"]), row["round"], max_rounds
     )
     return target.model_dump_json()
-
-
-def use_bf16(setting: str | bool) -> bool:
-    if setting == "auto":
-        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    return bool(setting)
 
 
 def trainer_config(train: TrainParams, output_dir: Path) -> SFTConfig:
@@ -117,16 +115,6 @@ class VisionGradientCheck(TrainerCallback):
             self.checked = True
 
 
-class StepAlignedDVCLive(DVCLiveCallback):
-    """transformers' DVCLive callback, logging at the trainer's global step instead of counting log calls,
-    so the curves of a resumed run continue at the checkpoint's step, not after the last logged one."""
-
-    def on_log(self, args, state, control, **kwargs):
-        if self.live is not None:
-            self.live.step = state.global_step
-        super().on_log(args, state, control, **kwargs)
-
-
 def vision_grad_norms(model: torch.nn.Module, require: bool = False) -> dict[str, float]:
     """Gradient norm of each vision-tower LoRA module (A and B together); raise on a zero if ``require``."""
     norms: dict[str, float] = {}
@@ -137,27 +125,11 @@ def vision_grad_norms(model: torch.nn.Module, require: bool = False) -> dict[str
     if require:
         dead = [n for n, v in norms.items() if v == 0.0]
         if not norms or dead:
-            raise RuntimeError(
+            raise SftError(
                 f"vision LoRA gets no gradient: {len(dead)} of {len(norms)} modules at zero "
                 f"(first: {dead[:3]}); check sft.lora.targets"
             )
     return norms
-
-
-def fingerprint(params: Params, train_file: Path, base_dir: Path) -> str:
-    """What a checkpoint must share with this run to be resumed from."""
-    digest = hashlib.sha256()
-    digest.update(
-        json.dumps([params.sft.model_dump(mode="json"), params.model.model_dump(mode="json")]).encode()
-    )
-    digest.update(train_file.read_bytes())
-    digest.update(content_hash(base_dir).encode())
-    return digest.hexdigest()[:16]
-
-
-def last_checkpoint(directory: Path) -> Path | None:
-    steps = [(int(p.name.split("-")[-1]), p) for p in directory.glob("checkpoint-*") if p.name[11:].isdigit()]
-    return max(steps)[1] if steps else None
 
 
 def build_trainer(
@@ -175,7 +147,7 @@ def build_trainer(
     peft_model = get_peft_model(model, lora_config(params.sft.lora))
     vision, language = coverage(peft_model)
     if not vision or not language:
-        raise RuntimeError(
+        raise SftError(
             f"sft.lora.targets wraps {vision} vision and {language} language layers; SFT needs both towers"
         )
     callbacks = [VisionGradientCheck(peft_model), *callbacks]
@@ -193,6 +165,12 @@ def build_trainer(
     )
 
 
+def checkpoint_key(params: Params, train_file: Path, base_dir: Path) -> str:
+    """What an SFT checkpoint must share with this run to be resumed from: params, data, base model."""
+    settings = [params.sft.model_dump(mode="json"), params.model.model_dump(mode="json")]
+    return fingerprint(settings, [train_file], base_dir)
+
+
 def run(
     params: Params,
     base_dir: Path,
@@ -200,39 +178,34 @@ def run(
     out_dir: Path,
     work_dir: Path,
     live_dir: Path | None,
+    summary_file: Path | None,
     callbacks: Sequence[TrainerCallback] = (),
 ) -> dict:
-    """Train (resuming a killed run of the same configuration), then save the adapter and the merged model."""
+    """Train (resuming a killed run of the same configuration from its last complete checkpoint), then
+    save the adapter and the merged model and write the summary."""
     train_file = grpo_dir / "train.jsonl"
     rows = [json.loads(line) for line in train_file.open()]
     if not rows:
-        raise ValueError(f"{train_file}: the training split is empty")
-    checkpoints = work_dir / fingerprint(params, train_file, base_dir)
-    resume = last_checkpoint(checkpoints)
+        raise SftError(f"{train_file}: the training split is empty")
+    checkpoints = work_dir / checkpoint_key(params, train_file, base_dir)
+    resume = resume_point(checkpoints)
     trainer = build_trainer(params, base_dir, rows, checkpoints, live_dir, callbacks, resuming=bool(resume))
     if resume:
         log.info("resuming from %s", resume)
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     vision, language = coverage(trainer.model)
-    if PartialState().is_main_process:
-        save(trainer.model, trainer.processing_class, out_dir)
-        shutil.rmtree(checkpoints)
-    return {
+    summary = {
         "steps": result.global_step,
-        "train_loss": result.training_loss,
+        "train_loss": train_loss(trainer.state.log_history),
         "vision_lora_modules": vision,
         "language_lora_modules": language,
         "examples": len(rows),
         "seconds": result.metrics.get("train_runtime"),
     }
-
-
-def save(peft_model: PeftModel, processor, out_dir: Path) -> None:
-    """``out_dir``: the merged model + processor; ``out_dir/adapter``: the LoRA adapter alone."""
-    from chimera.io import atomic_path
-
-    with atomic_path(out_dir) as tmp:
-        peft_model.save_pretrained(tmp / ADAPTER, safe_serialization=True)
-        merged = peft_model.merge_and_unload()
-        merged.save_pretrained(tmp, safe_serialization=True)
-        processor.save_pretrained(tmp)
+    if PartialState().is_main_process:
+        save(trainer.model, trainer.processing_class, out_dir)
+        shutil.rmtree(checkpoints)
+        if summary_file is not None:
+            write_json(summary_file, summary)
+    log.info("sft: %s", summary)
+    return summary

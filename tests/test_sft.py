@@ -14,7 +14,8 @@ from chimera.config import load_params
 from chimera.models.base import prepare
 from chimera.models.directory import load
 from chimera.models.lora import coverage
-from chimera.sft import ADAPTER, answer, build_trainer, fingerprint, run, save, vision_grad_norms
+from chimera.sft import SftError, answer, build_trainer, checkpoint_key, run, vision_grad_norms
+from chimera.training import ADAPTER, resume_point, save
 from tests.grpofiles import write_grpo_dir
 
 PARAMS = load_params()
@@ -51,7 +52,7 @@ def test_vision_lora_modules_exist_and_receive_gradients(base_dir, rows, tmp_pat
     # per vision block qkv, proj, fc1, fc2; the merger's two; the deepstack merger's two
     assert vision == 4 * PARAMS.model.tiny.vision_depth + 2 + 2
     assert language == 7 * layers
-    with pytest.raises(RuntimeError, match="no gradient"):
+    with pytest.raises(SftError, match="no gradient"):
         vision_grad_norms(trainer.model, require=True)  # before any backward pass: the check can fail
     batch = trainer.data_collator([trainer.train_dataset[i] for i in range(2)])
     trainer.model(**batch).loss.backward()
@@ -61,7 +62,7 @@ def test_vision_lora_modules_exist_and_receive_gradients(base_dir, rows, tmp_pat
 
 def test_a_lora_that_misses_the_vision_tower_is_refused(base_dir, rows, tmp_path):
     language_only = with_train(lora={"targets": PARAMS.grpo.lora.targets})
-    with pytest.raises(RuntimeError, match="0 vision"):
+    with pytest.raises(SftError, match="0 vision"):
         build_trainer(language_only, base_dir, rows, tmp_path / "ck")
 
 
@@ -118,7 +119,9 @@ class KillAt(TrainerCallback):
 
 def test_a_killed_run_resumes_to_the_same_adapter(base_dir, grpo_dir, tmp_path, caplog):
     params = with_train(max_steps=4, save_steps=2)
-    run(params, base_dir, grpo_dir, tmp_path / "straight", tmp_path / "work-a", tmp_path / "live-a")
+    straight = run(
+        params, base_dir, grpo_dir, tmp_path / "straight", tmp_path / "work-a", tmp_path / "live-a", None
+    )
 
     with pytest.raises(Killed):
         run(
@@ -128,15 +131,25 @@ def test_a_killed_run_resumes_to_the_same_adapter(base_dir, grpo_dir, tmp_path, 
             tmp_path / "resumed",
             tmp_path / "work-b",
             tmp_path / "live-b",
+            None,
             [KillAt(3)],
         )
     assert not (tmp_path / "resumed").exists()  # nothing half-written
     with caplog.at_level(logging.INFO, logger="chimera.sft"):
         summary = run(
-            params, base_dir, grpo_dir, tmp_path / "resumed", tmp_path / "work-b", tmp_path / "live-b"
+            params,
+            base_dir,
+            grpo_dir,
+            tmp_path / "resumed",
+            tmp_path / "work-b",
+            tmp_path / "live-b",
+            tmp_path / "summary.json",
         )
     assert "resuming from" in caplog.text and "checkpoint-2" in caplog.text
     assert summary["steps"] == 4
+    assert json.loads((tmp_path / "summary.json").read_text()) == summary
+    # the loss over all four steps, not only the two run after the resume
+    assert summary["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-5)
     a = load_file(tmp_path / "straight" / ADAPTER / "adapter_model.safetensors")
     b = load_file(tmp_path / "resumed" / ADAPTER / "adapter_model.safetensors")
     assert a.keys() == b.keys() and any(".visual." in k for k in a)
@@ -152,7 +165,42 @@ def test_a_killed_run_resumes_to_the_same_adapter(base_dir, grpo_dir, tmp_path, 
 
 def test_a_checkpoint_is_only_resumed_by_the_same_configuration(base_dir, grpo_dir):
     train = grpo_dir / "train.jsonl"
-    same = fingerprint(with_train(max_steps=4), train, base_dir)
-    assert same == fingerprint(with_train(max_steps=4), train, base_dir)
-    assert same != fingerprint(with_train(max_steps=5), train, base_dir)
-    assert same != fingerprint(with_train(max_steps=4, learning_rate=0.5), train, base_dir)
+    same = checkpoint_key(with_train(max_steps=4), train, base_dir)
+    assert same == checkpoint_key(with_train(max_steps=4), train, base_dir)
+    assert same != checkpoint_key(with_train(max_steps=5), train, base_dir)
+    assert same != checkpoint_key(with_train(max_steps=4, learning_rate=0.5), train, base_dir)
+
+
+def _checkpoint(directory, step, complete=True):
+    path = directory / f"checkpoint-{step}"
+    path.mkdir(parents=True)
+    (path / "model.safetensors").write_bytes(b"weights")
+    if complete:  # transformers writes the trainer state last
+        (path / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+    return path
+
+
+def test_an_incomplete_checkpoint_is_moved_aside_and_the_previous_one_resumed(tmp_path, caplog):
+    good = _checkpoint(tmp_path, 2)
+    _checkpoint(tmp_path, 4, complete=False)  # killed while saving
+    cut = _checkpoint(tmp_path, 6)
+    (cut / "trainer_state.json").write_text('{"global_st')  # killed while writing the state itself
+    with caplog.at_level(logging.WARNING, logger="chimera.training"):
+        assert resume_point(tmp_path) == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "checkpoint-2", "incomplete-checkpoint-4", "incomplete-checkpoint-6"
+    ]  # fmt: skip
+    assert "checkpoint-4: incomplete checkpoint" in caplog.text and "checkpoint-6" in caplog.text
+    _checkpoint(tmp_path, 4, complete=False)  # the same step cut short again: nothing is overwritten
+    assert resume_point(tmp_path) == good and (tmp_path / "incomplete-checkpoint-4-1").is_dir()
+
+
+def test_a_kill_while_saving_does_not_block_the_next_run(base_dir, grpo_dir, tmp_path, caplog):
+    """Only an incomplete checkpoint: start from scratch (not 'Can't find a valid checkpoint')."""
+    params = with_train(max_steps=2, save_steps=2)
+    work = tmp_path / "work"
+    _checkpoint(work / checkpoint_key(params, grpo_dir / "train.jsonl", base_dir), 2, complete=False)
+    with caplog.at_level(logging.INFO):
+        summary = run(params, base_dir, grpo_dir, tmp_path / "sft", work, None, None)
+    assert summary["steps"] == 2 and "resuming from" not in caplog.text
+    assert "incomplete checkpoint" in caplog.text and (tmp_path / "sft" / ADAPTER).is_dir()
