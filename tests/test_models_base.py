@@ -89,8 +89,10 @@ def test_truncated_weights_are_a_model_dir_error(base_dir, tmp_path):
     shutil.copytree(base_dir, cut)
     weights = cut / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
-    with pytest.raises(ModelDirError, match=r"cut: safetensors weights corrupt or truncated"):
+    with pytest.raises(ModelDirError, match=r"cut/model\.safetensors: safetensors weights corrupt"):
         load(cut)
+    with pytest.raises(ModelDirError, match=r"cut/model\.safetensors: safetensors weights corrupt"):
+        validate_checkpoint(cut)  # model.base pointing at it is refused by the same check
 
 
 def test_a_checkpoint_is_recorded_by_path_and_hash_not_copied(base_dir, tmp_path):

@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import ClassVar
 
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from transformers import AutoProcessor, Qwen3VLConfig, Qwen3VLForConditionalGeneration, Qwen3VLProcessor
 
 from chimera.errors import ChimeraError
@@ -88,8 +88,15 @@ def check(directory: Path) -> ImageOnlyProcessor:
         raise ModelDirError(f"{config_path}: not JSON ({err})") from None
     if config.get("model_type") != "qwen3_vl":
         raise ModelDirError(f"{directory}: model_type is {config.get('model_type')!r}, expected 'qwen3_vl'")
-    if not list(directory.glob("*.safetensors")):
+    weights = sorted(directory.glob("*.safetensors"))
+    if not weights:
         raise ModelDirError(f"{directory}: no .safetensors weights (pickled weights are never loaded)")
+    for path in weights:  # the header and the file size only: cheap for multi-GB shards
+        try:
+            with safe_open(path, "pt"):
+                pass
+        except SafetensorError as err:
+            raise ModelDirError(f"{path}: safetensors weights corrupt or truncated ({err})") from None
     try:
         return ImageOnlyProcessor.from_pretrained(directory)
     except (OSError, ValueError, KeyError, TypeError) as err:
