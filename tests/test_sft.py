@@ -117,11 +117,28 @@ class KillAt(TrainerCallback):
             raise Killed
 
 
-def test_a_killed_run_resumes_to_the_same_adapter(base_dir, grpo_dir, tmp_path, caplog):
-    params = with_train(max_steps=4, save_steps=2)
-    straight = run(
-        params, base_dir, grpo_dir, tmp_path / "straight", tmp_path / "work-a", tmp_path / "live-a", None
-    )
+RESUMABLE = with_train(max_steps=4, save_steps=2)
+
+
+@pytest.fixture(scope="module")
+def straight(base_dir, grpo_dir, tmp_path_factory):
+    """One uninterrupted run the resumed ones must match: (its summary, its directory)."""
+    root = tmp_path_factory.mktemp("straight")
+    summary = run(RESUMABLE, base_dir, grpo_dir, root / "sft", root / "work", root / "live", None)
+    return summary, root
+
+
+def assert_same_adapter(a_dir, b_dir):
+    a = load_file(a_dir / ADAPTER / "adapter_model.safetensors")
+    b = load_file(b_dir / ADAPTER / "adapter_model.safetensors")
+    assert a.keys() == b.keys() and any(".visual." in k for k in a)
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=1e-6), key
+
+
+def test_a_killed_run_resumes_to_the_same_adapter(base_dir, grpo_dir, straight, tmp_path, caplog):
+    params = RESUMABLE
+    straight, root = straight
 
     with pytest.raises(Killed):
         run(
@@ -150,14 +167,10 @@ def test_a_killed_run_resumes_to_the_same_adapter(base_dir, grpo_dir, tmp_path, 
     assert json.loads((tmp_path / "summary.json").read_text()) == summary
     # the loss over all four steps, not only the two run after the resume
     assert summary["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-5)
-    a = load_file(tmp_path / "straight" / ADAPTER / "adapter_model.safetensors")
-    b = load_file(tmp_path / "resumed" / ADAPTER / "adapter_model.safetensors")
-    assert a.keys() == b.keys() and any(".visual." in k for k in a)
-    for key in a:
-        assert torch.allclose(a[key], b[key], atol=1e-6), key
+    assert_same_adapter(root / "sft", tmp_path / "resumed")
     assert not any((tmp_path / "work-b").iterdir())  # checkpoints are removed after success
     # the loss curve of the resumed run is the uninterrupted one, step for step
-    curve_a = (tmp_path / "live-a/plots/metrics/loss.tsv").read_text().split("\n")
+    curve_a = (root / "live/plots/metrics/loss.tsv").read_text().split("\n")
     curve_b = (tmp_path / "live-b/plots/metrics/loss.tsv").read_text().split("\n")
     assert [line.split("\t")[0] for line in curve_a if line] == ["step", "1", "2", "3", "4"]
     assert curve_b == curve_a
@@ -204,3 +217,25 @@ def test_a_kill_while_saving_does_not_block_the_next_run(base_dir, grpo_dir, tmp
         summary = run(params, base_dir, grpo_dir, tmp_path / "sft", work, None, None)
     assert summary["steps"] == 2 and "resuming from" not in caplog.text
     assert "incomplete checkpoint" in caplog.text and (tmp_path / "sft" / ADAPTER).is_dir()
+
+
+def test_a_run_killed_while_saving_resumes_from_the_previous_checkpoint(
+    base_dir, grpo_dir, straight, tmp_path, caplog
+):
+    """The last checkpoint lost its trainer state (the kill came mid-save): it is moved aside, the one
+    before is resumed, and adapter and loss still equal the uninterrupted run's."""
+    straight, root = straight
+    params = with_train(max_steps=4, save_steps=1)  # checkpoints 1 and 2 before the kill at 3
+    work = tmp_path / "work"
+    with pytest.raises(Killed):
+        run(params, base_dir, grpo_dir, tmp_path / "sft", work, None, None, [KillAt(3)])
+    checkpoints = work / checkpoint_key(params, grpo_dir / "train.jsonl", base_dir)
+    assert sorted(p.name for p in checkpoints.glob("checkpoint-*")) == ["checkpoint-1", "checkpoint-2"]
+    (checkpoints / "checkpoint-2" / "trainer_state.json").unlink()
+    with caplog.at_level(logging.INFO):
+        summary = run(params, base_dir, grpo_dir, tmp_path / "sft", work, None, None)
+    assert "checkpoint-2: incomplete checkpoint" in caplog.text
+    assert "resuming from" in caplog.text and "checkpoint-1" in caplog.text
+    assert summary["steps"] == 4
+    assert summary["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-5)
+    assert_same_adapter(root / "sft", tmp_path / "sft")
