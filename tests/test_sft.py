@@ -140,28 +140,12 @@ def test_a_killed_run_resumes_to_the_same_adapter(base_dir, grpo_dir, straight, 
     params = RESUMABLE
     straight, root = straight
 
+    dirs = (tmp_path / "resumed", tmp_path / "work-b", tmp_path / "live-b")
     with pytest.raises(Killed):
-        run(
-            params,
-            base_dir,
-            grpo_dir,
-            tmp_path / "resumed",
-            tmp_path / "work-b",
-            tmp_path / "live-b",
-            None,
-            [KillAt(3)],
-        )
+        run(params, base_dir, grpo_dir, *dirs, None, [KillAt(3)])
     assert not (tmp_path / "resumed").exists()  # nothing half-written
     with caplog.at_level(logging.INFO, logger="chimera.sft"):
-        summary = run(
-            params,
-            base_dir,
-            grpo_dir,
-            tmp_path / "resumed",
-            tmp_path / "work-b",
-            tmp_path / "live-b",
-            tmp_path / "summary.json",
-        )
+        summary = run(params, base_dir, grpo_dir, *dirs, tmp_path / "summary.json")
     assert "resuming from" in caplog.text and "checkpoint-2" in caplog.text
     assert summary["steps"] == 4
     assert json.loads((tmp_path / "summary.json").read_text()) == summary
