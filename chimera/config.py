@@ -181,15 +181,11 @@ class SyncParams(Strict):
 
 
 class SplitParams(Strict):
-    train: float = _describe("share of (match, round) groups for training", gt=0, lt=1)
-    val: float = _describe("share for validation", ge=0, lt=1)
-    test: float = _describe("share for the test split", gt=0, lt=1)
-
-    @model_validator(mode="after")
-    def _sums_to_one(self) -> SplitParams:
-        if abs(self.train + self.val + self.test - 1) > 1e-9:
-            raise ValueError(f"split fractions must sum to 1, got {self.train + self.val + self.test:g}")
-        return self
+    test_matches: list[str] = _describe(
+        "held-out matches (data/parsed/<match> names): the whole test split, nothing of them is trained on",
+        min_length=1,
+    )
+    val: float = _describe("share of the other matches' (match, round) groups for validation", ge=0, lt=1)
 
 
 class PairsParams(Strict):

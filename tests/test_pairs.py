@@ -15,14 +15,19 @@ from chimera.errors import ChimeraError
 from chimera.pairs import PairsError, run
 from chimera.pairs.hud import match_name, parse_money, parse_vitals
 from chimera.pairs.sampling import sample_times, segment_tick
-from chimera.pairs.split import SPLITS, assign_splits
+from chimera.pairs.split import SPLITS, SplitError, assign_splits, check_held_out
 from chimera.pairs.states import States, resolve_player
 from chimera.pairs.video import SKIP_REASONS
 from chimera.schema import GameState
+from chimera.sim.match import MatchSimulator
 from chimera.sync.run import sync_video
 from tests.videofiles import render_short_match, write_noise_video
 
 PARAMS = load_params()
+# The fixture has one match, so nothing can be held out of it: all of its rounds go to train and val.
+ONE_MATCH = PARAMS.pairs.model_copy(
+    update={"split": PARAMS.pairs.split.model_copy(update={"test_matches": [], "val": 0.5})}
+)
 # 960x540: the player panel's name is ~16 px high. At 640x360 (~8 px, bold) the HUD name is not legible
 # to Tesseract, nor reliably to a person; the rendered default is 1280x720.
 WIDTH, HEIGHT, FPS = 960, 540, 15
@@ -38,7 +43,7 @@ def paired(tmp_path_factory):
     (root / "sync").mkdir()
     (root / "sync" / f"{match_dir.name}.json").write_text(json.dumps(synced.as_json()))
     metrics = run(
-        PARAMS.pairs,
+        ONE_MATCH,
         PARAMS.sync,
         root / "parsed",
         root / "vods",
@@ -98,13 +103,16 @@ def test_labels_are_valid_game_states_and_images_are_video_frames(paired):
     assert {"freezetime", "playing"} <= phases
 
 
-def test_every_round_lies_in_exactly_one_split(paired):
-    _, _, _, rows, _ = paired
+def test_every_round_lies_in_exactly_one_split_and_the_counts_say_so(paired):
+    _, _, metrics, rows, _ = paired
     where: dict[tuple[str, int], set[str]] = {}
     for s in SPLITS:
         for r in rows[s]:
             where.setdefault((r["match"], r["round"]), set()).add(s)
     assert len(where) == 2 and all(len(v) == 1 for v in where.values())
+    for s in SPLITS:
+        assert metrics[f"{s}_rounds"] == sum(s in v for v in where.values())
+        assert metrics[f"{s}_matches"] == len({m for (m, _), v in where.items() if s in v})
 
 
 def test_frames_skipped_are_counted_with_a_reason(paired):
@@ -114,18 +122,34 @@ def test_frames_skipped_are_counted_with_a_reason(paired):
     assert metrics["skipped"]["state not stable"] > 0  # transitions exist and are dropped
 
 
-def test_split_by_round_is_disjoint_complete_and_seeded():
-    units = [(f"m{i}", r) for i in range(3) for r in range(1, 13)]
-    split = SplitParams(train=0.8, val=0.1, test=0.1)
+def test_held_out_matches_are_the_whole_test_split_and_val_is_cut_by_round():
+    units = [(f"m{i}", r) for i in range(4) for r in range(1, 13)]
+    split = SplitParams(test_matches=["m1", "m3"], val=0.1)
     a = assign_splits(units, split, seed=7)
-    assert set(a) == set(units) and set(a.values()) == set(SPLITS)
-    counts = {s: sum(v == s for v in a.values()) for s in SPLITS}
-    assert counts == {"train": 28, "val": 4, "test": 4}
+    assert set(a) == set(units)
+    assert {u for u, s in a.items() if s == "test"} == {u for u in units if u[0] in ("m1", "m3")}
+    assert sum(s == "val" for s in a.values()) == 2  # 10 % of the 24 other rounds, rounded
     assert assign_splits(reversed(units), split, seed=7) == a  # order of discovery is irrelevant
     assert assign_splits(units, split, seed=8) != a
-    three = assign_splits(units[:3], split, seed=0)
-    assert sorted(three.values()) == ["test", "train", "val"]  # >= 3 units: no split is empty
-    assert set(assign_splits(units[:2], split, seed=0).values()) == {"train"}
+    assert set(assign_splits(units[:2], split, seed=0).values()) == {"train", "val"}  # never val-only
+    assert set(assign_splits(units[:1], split, seed=0).values()) == {"train"}
+
+
+def test_a_split_that_cannot_be_honest_is_refused_by_name():
+    maps = {"a1": "de_nuke", "a2": "de_nuke", "b1": "de_mirage"}
+    check_held_out(SplitParams(test_matches=["a2"], val=0.1), maps)
+    with pytest.raises(SplitError, match=r"de_mirage.*no training match"):
+        check_held_out(SplitParams(test_matches=["b1"], val=0.1), maps)
+    with pytest.raises(SplitError, match=r"\['typo'\].*not among"):
+        check_held_out(SplitParams(test_matches=["typo"], val=0.1), maps)
+
+
+def test_the_default_split_holds_out_one_match_per_map_that_train_also_plays():
+    sim = PARAMS.ingest.sim
+    maps = {MatchSimulator(m, sim, seed="x").match_id: m.map for m in sim.matches}
+    check_held_out(PARAMS.pairs.split, maps)
+    held = PARAMS.pairs.split.test_matches
+    assert sorted(maps[m] for m in held) == sorted(set(maps.values()))
 
 
 def test_sample_times_are_a_regular_grid_strictly_inside_segments():
@@ -160,7 +184,7 @@ def test_video_without_hud_yields_no_pairs_and_says_so(tmp_path, paired, caplog)
     (tmp_path / "sync" / f"{match_dir.name}.json").write_text(json.dumps({"segments": []}))
     with caplog.at_level(logging.WARNING):
         metrics = run(
-            PARAMS.pairs,
+            ONE_MATCH,
             PARAMS.sync,
             match_dir.parent,
             tmp_path / "vods",

@@ -14,7 +14,7 @@ from chimera.broadcast import timeline
 from chimera.config import PairsParams, SyncParams
 from chimera.errors import ChimeraError
 from chimera.io import atomic_path, write_json
-from chimera.pairs.split import SPLITS, assign_splits
+from chimera.pairs.split import SPLITS, assign_splits, check_held_out
 from chimera.pairs.video import SKIP_REASONS, Pair, VideoResult, pair_video
 from chimera.tables import TICK_RATE
 
@@ -62,6 +62,8 @@ def run(
         raise PairsError(f"{vod_dir}: no .mp4 broadcast videos to pair")
     if not Path(sync_dir).is_dir():
         raise PairsError(f"{sync_dir}: no sync output (run the sync stage first)")
+    parsed = [Path(parsed_dir) / v.stem for v in videos if (Path(parsed_dir) / v.stem).is_dir()]
+    check_held_out(params.split, {d.name: _map_of(d) for d in parsed})
     results: list[VideoResult] = []
     evals: list[dict] = []
     missing_sync = 0
@@ -92,7 +94,7 @@ def run(
             rows[splits[(p.match, p.round_num)]].append(p)
         for s in SPLITS:
             (tmp / f"{s}.jsonl").write_text("".join(json.dumps(p.row()) + "\n" for p in rows[s]))
-    out = metrics(results, evals, {s: len(rows[s]) for s in SPLITS}, missing_sync)
+    out = metrics(results, evals, rows, missing_sync)
     write_json(metrics_path, out)
     if not pairs:
         log.warning("no pairs at all from %d videos in %s", len(videos), vod_dir)
@@ -117,7 +119,28 @@ def evaluate(pairs: Sequence[Pair], truth_path: Path) -> dict:
     return {"n": len(pairs), "correct": correct, "bad_kind": bad_kind, "errors_ms": errors}
 
 
-def metrics(results: list[VideoResult], evals: list[dict], counts: dict[str, int], missing_sync: int) -> dict:
+def _map_of(match_dir: Path) -> str:
+    """The map a parsed match is played on, from its ``header.json``."""
+    try:
+        return json.loads((match_dir / "header.json").read_text())["map_name"]
+    except (OSError, ValueError, KeyError) as err:
+        raise PairsError(f"{match_dir}: no readable parsed match header ({err})") from None
+
+
+def split_counts(rows: dict[str, list[Pair]]) -> dict:
+    """Frames, rounds and matches per split, and the test split's rounds per map (SPEC §3, §10)."""
+    out: dict = {s: len(rows[s]) for s in SPLITS}
+    for s in SPLITS:
+        out[f"{s}_rounds"] = len({(p.match, p.round_num) for p in rows[s]})
+        out[f"{s}_matches"] = len({p.match for p in rows[s]})
+    per_map = Counter(m for m, _ in {(p.map_name, (p.match, p.round_num)) for p in rows["test"]})
+    out["test_rounds_per_map"] = dict(sorted(per_map.items()))
+    return out
+
+
+def metrics(
+    results: list[VideoResult], evals: list[dict], rows: dict[str, list[Pair]], missing_sync: int
+) -> dict:
     skipped = Counter(dict.fromkeys(SKIP_REASONS, 0))
     for r in results:
         skipped.update(r.skipped)
@@ -125,7 +148,7 @@ def metrics(results: list[VideoResult], evals: list[dict], counts: dict[str, int
     judged = sum(e["n"] for e in evals)
     errors = np.array([x for e in evals for x in e["errors_ms"]])
     return {
-        **counts,
+        **split_counts(rows),
         "per_map": dict(sorted(per_map.items())),
         "per_match": {r.match: len(r.pairs) for r in results},
         "sampled": sum(r.sampled for r in results),
