@@ -2,10 +2,12 @@
 
 For a (match, tick, player) and a lookahead window Δ (clipped at the round end), from the tick tables:
 
-- ``movement_direction``: the change in distance to the nearest alive enemy between the frame and the
-  end of the window (or the player's death): -1 retreat, 0 hold, 1 advance (``move_threshold`` units);
-- ``objective_direction``: the same for the objective as known *at the frame*: the planted bomb if the
-  plant has happened, else the nearest bombsite (never the spot of a plant that is still to come);
+- ``movement_direction``: the player's *own* displacement from the frame to the end of the window (or
+  their death), projected on the direction to the nearest alive enemy *as positioned at the frame*: -1
+  retreat, 0 hold, 1 advance (``move_threshold`` units). Enemies walking up to a player who stands still
+  is a hold, not an advance: what the enemies do is not the player's decision;
+- ``objective_direction``: the change in distance to the objective as known *at the frame*: the planted
+  bomb if the plant has happened, else the nearest bombsite (never the spot of a plant still to come);
 - ``utility_used``: grenades the player threw in the window (grenade rows, so a grenade that vanished
   with its dead owner does not count), in the short vocabulary smoke/flash/he/molotov;
 - ``initiated_engagement``: 1 when the first damage between the player and an enemy in the window was
@@ -79,9 +81,19 @@ def _position(rows: pl.DataFrame, steamid: int) -> tuple[float, float, float] | 
     return (me["x"][0], me["y"][0], me["z"][0]) if me.height else None
 
 
-def _nearest_enemy(rows: pl.DataFrame, me: tuple, side: str) -> float | None:
+def _nearest_enemy(rows: pl.DataFrame, me: tuple, side: str) -> tuple[float, float, float] | None:
     enemies = rows.filter((pl.col("side") != side) & (pl.col("health") > 0))
-    return min((_dist(me, p) for p in enemies.select("x", "y", "z").rows()), default=None)
+    return min(enemies.select("x", "y", "z").rows(), key=lambda p: _dist(me, p), default=None)
+
+
+def _towards(start: tuple, end: tuple, target: tuple, threshold: float) -> int:
+    """+1 / -1 when the move ``start -> end`` goes more than ``threshold`` towards / away from ``target``."""
+    aim = [t - a for t, a in zip(target, start, strict=True)]
+    norm = math.hypot(*aim)
+    if norm == 0:
+        return 0
+    along = sum((e - a) * d for e, a, d in zip(end, start, aim, strict=True)) / norm
+    return 1 if along > threshold else -1 if along < -threshold else 0
 
 
 def _direction(before: float | None, after: float | None, threshold: float) -> int:
@@ -104,14 +116,12 @@ def behavior(tl: MatchTimeline, steamid: int, tick: int, window_s: float, move_t
     mine = tl.ticks.filter((pl.col("steamid") == steamid) & pl.col("tick").is_between(tick, end))
     alive_rows = mine.filter(pl.col("health") > 0)
     last_tick = alive_rows["tick"].max() if alive_rows.height else tick
-    then = tl.snapshot(last_tick)
-    end_pos = _position(then, steamid)
+    end_pos = _position(tl.snapshot(last_tick), steamid)
 
     movement = 0
-    if start_pos and end_pos and side:
-        movement = _direction(
-            _nearest_enemy(now, start_pos, side), _nearest_enemy(then, end_pos, side), move_threshold
-        )
+    enemy = _nearest_enemy(now, start_pos, side) if start_pos and side else None
+    if start_pos and end_pos and enemy:
+        movement = _towards(start_pos, end_pos, enemy, move_threshold)
     objective = _objective(tl, rnd, tick, start_pos)
     objective_direction = 0
     if objective and start_pos and end_pos:

@@ -48,7 +48,7 @@ stable frames); :func:`at_tick` looks one player up at a tick; :func:`game_state
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import polars as pl
@@ -235,6 +235,18 @@ def state_table(
 def game_state(row: Mapping[str, Any]) -> GameState:
     """One :func:`state_table` row (a dict, e.g. from ``iter_rows(named=True)``) as a validated GameState."""
     return GameState.model_validate({f: row[f] for f in GAME_STATE_COLUMNS})
+
+
+UNKNOWN_WHEN_NULL: tuple[str, ...] = ("site", "visible_enemies")
+"""Fields whose null means the source could not tell (a place the map graph does not know, sight lines
+on a real demo), not "none". Every other null is a value: an empty weapon slot, no bomb status."""
+
+
+def unknown_fields(state: Mapping[str, Any], not_shown: Iterable[str]) -> list[str]:
+    """SPEC §5: the fields of ``state`` that are unknown, sorted: ``not_shown`` (fields the footage does not
+    display, e.g. team money on a HUD without it) and the :data:`UNKNOWN_WHEN_NULL` fields that are null.
+    Scoring skips exactly these; a null anywhere else must be predicted as null."""
+    return sorted(set(not_shown) | {f for f in UNKNOWN_WHEN_NULL if state.get(f) is None})
 
 
 def stable(states: pl.DataFrame, window_ticks: int) -> pl.Series:

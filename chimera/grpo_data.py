@@ -4,12 +4,16 @@ One row per pair: the image, the fixed prompt (:mod:`chimera.prompt`), and ``gro
 interface of every reward in :mod:`chimera.rewards`::
 
     {"game_state": {...§4...},
-     "pro_action": {"behavior": {...5 features...}, "description": "<the features in words>"},
+     "unknown": [fields scoring skips (SPEC §5)],
+     "pro_action": {"behavior": {...5 features...}, "description": "<the features in words>"} | null,
      "round_won": bool,
      "player_contribution": {"damage_dealt", "max_round_damage", "survival_time", "round_duration",
                              "objective_action"}}
 
-The description is written with the same phrase table the decision reward reads. Each row also carries
+The description is written with the same phrase table the decision reward reads. A frame with no decision
+left (the round is over, the spectated player is dead, warm-up) has ``pro_action: null`` (SPEC §7): its
+"behaviour" would be the all-zero label every such frame shares. It stays in the split for perception;
+Phase 2 trains on decision frames only and evaluation scores decisions on them only. Each row also carries
 ``score``, the spectated player's team's and the enemy's rounds won before this round (as the HUD shows
 it), which the SFT targets' round importance reads; no reward does.
 """
@@ -37,15 +41,27 @@ log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
 
 
+NO_DECISION_PHASES = ("round-over", "warmup")
+
+
+def has_decision(state: dict) -> bool:
+    """Whether the player at this frame still has a decision to make: alive, in a round that goes on."""
+    return state["round_phase"] not in NO_DECISION_PHASES and state["player_health"] > 0
+
+
 def ground_truth(tl: MatchTimeline, removed: pl.DataFrame, pair: dict, params: GrpoDataParams) -> dict:
     steamid, tick, round_num = pair["player"]["steamid"], pair["tick"], pair["round"]
-    features = behavior(tl, steamid, tick, params.window_s, params.move_threshold)
+    pro = None
+    if has_decision(pair["game_state"]):
+        features = behavior(tl, steamid, tick, params.window_s, params.move_threshold)
+        pro = {"behavior": features, "description": phrase(features)}
     rnd = tl.rounds.filter(pl.col("round_num") == round_num).row(0, named=True)
     side = pair["game_state"]["player_side"]
     won = (rnd["winner_side"] == SIDE_T) == (side == "T")
     return {
         "game_state": pair["game_state"],
-        "pro_action": {"behavior": features, "description": phrase(features)},
+        "unknown": pair["unknown"],
+        "pro_action": pro,
         "round_won": won,
         "player_contribution": contribution(tl, removed, steamid, round_num),
     }
@@ -113,7 +129,7 @@ def run(params: GrpoDataParams, parsed_dir: Path, pairs_dir: Path, out_dir: Path
 
 def metrics(rows_by_split: dict[str, list[dict]]) -> dict:
     rows = [r["ground_truth"] for rows in rows_by_split.values() for r in rows]
-    b = [r["pro_action"]["behavior"] for r in rows]
+    b = [r["pro_action"]["behavior"] for r in rows if r["pro_action"] is not None]
     phis = [phi(r["player_contribution"]) for r in rows]
     by_side: dict[str, list[bool]] = {"T": [], "CT": []}
     for r in rows:
@@ -121,6 +137,10 @@ def metrics(rows_by_split: dict[str, list[dict]]) -> dict:
     grenades = Counter(g for x in b for g in x["utility_used"])
     return {
         **{s: len(v) for s, v in rows_by_split.items()},
+        **{
+            f"{s}_decision_frames": sum(r["ground_truth"]["pro_action"] is not None for r in v)
+            for s, v in rows_by_split.items()
+        },
         "features": {
             "movement_direction": {
                 str(k): v for k, v in sorted(Counter(x["movement_direction"] for x in b).items())

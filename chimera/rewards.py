@@ -4,7 +4,9 @@
 
 - ``gate``: 1 when the completion holds a valid §4 JSON object (:func:`chimera.schema.parse_output`).
 - ``R_percept``: how much of ``game_state`` matches the truth (categoricals exact after aliases, money and
-  health within ±10 %, small counts exact, Jaccard for the grenade list; fields null in the truth skipped).
+  health within ±10 %, small counts exact, Jaccard for the grenade list). A null in the truth is a value
+  (an empty weapon slot must be answered null); only the fields the ground truth lists as ``unknown``
+  are skipped (SPEC §5).
 - ``R_decision``: agreement of the advice's behaviour (read with :mod:`chimera.phrases`) with what the pro
   did, feature by feature; an unaddressed feature scores 0, except that naming no grenade agrees with "no
   grenade thrown". Vague advice therefore scores at most 0.2.
@@ -95,7 +97,9 @@ def _category(field: str, value: object) -> str | None:
 
 
 def field_match(field: str, pred: object, true: object) -> float:
-    """How well one predicted game_state field matches the truth, in [0, 1]."""
+    """How well one predicted game_state field matches the truth, in [0, 1]; a null truth wants a null."""
+    if true is None:
+        return float(pred is None)
     if field in PERCENT_FIELDS:
         p, t = _number(pred), _number(true)
         return float(p is not None and t is not None and abs(p - t) <= 0.1 * abs(t))
@@ -124,12 +128,18 @@ def _grenades(value: object) -> set[str] | None:
     return {n for n in (names.state_utility_name(v) for v in value) if n is not None}
 
 
-def percept(pred_state: object, true_state: object) -> float:
-    """Mean field match over the §4 fields that are not null in the truth (0 if none can be scored)."""
+def known_fields(unknown: object) -> tuple[str, ...]:
+    """The §4 fields to score: all but those listed as unknown (anything else in ``unknown`` is ignored)."""
+    skip = set(unknown) if isinstance(unknown, (list, tuple, set, frozenset)) else set()
+    return tuple(f for f in GAME_STATE_FIELDS if f not in skip)
+
+
+def percept(pred_state: object, true_state: object, unknown: object = ()) -> float:
+    """Mean field match over the §4 fields of the truth that are not ``unknown`` (0 if none are known)."""
     if not isinstance(true_state, Mapping):
         return 0.0
     pred = pred_state if isinstance(pred_state, Mapping) else {}
-    fields = [f for f in GAME_STATE_FIELDS if true_state.get(f) is not None]
+    fields = [f for f in known_fields(unknown) if f in true_state]
     if not fields:
         return 0.0
     return sum(field_match(f, pred.get(f), true_state[f]) for f in fields) / len(fields)
@@ -224,7 +234,7 @@ def total(text: object, ground_truth: object, weights: Mapping[str, float]) -> d
     if not parsed.ok or gt is None:
         return zero
     out = parsed.output
-    p = percept(out.game_state.model_dump(), gt.get("game_state"))
+    p = percept(out.game_state.model_dump(), gt.get("game_state"), gt.get("unknown", ()))
     pro = gt.get("pro_action")
     d = decision(out.advice.model_dump(), pro.get("behavior") if isinstance(pro, Mapping) else None)
     o = omega(gt.get("round_won"), phi(gt.get("player_contribution")), d)

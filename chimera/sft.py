@@ -31,12 +31,16 @@ from peft import get_peft_model
 from transformers import TrainerCallback, set_seed
 from trl import SFTConfig, SFTTrainer
 
+from chimera.advice import situational
 from chimera.config import Params, TrainParams
 from chimera.errors import ChimeraError
 from chimera.io import write_json
 from chimera.models.directory import load
 from chimera.models.lora import coverage, lora_config
+from chimera.phrases import extract, phrase
 from chimera.prompt import INSTRUCTION
+from chimera.rewards import decision
+from chimera.schema import ModelOutput
 from chimera.targets import sft_target
 from chimera.training import StepAlignedDVCLive, fingerprint, resume_point, save, train_loss, use_bf16
 
@@ -47,14 +51,14 @@ class SftError(ChimeraError):
     """SFT refused its inputs: an empty split, or a LoRA that does not reach (or train) both towers."""
 
 
-def examples(rows: list[dict], max_rounds: int) -> datasets.Dataset:
+def examples(rows: list[dict], max_rounds: int, advice: str) -> datasets.Dataset:
     """TRL's conversational vision format: ``images`` (decoded lazily by ``datasets``) and ``messages``."""
     records = [
         {
             "images": [row["image"]],
             "messages": [
                 {"role": "user", "content": INSTRUCTION},
-                {"role": "assistant", "content": answer(row, max_rounds)},
+                {"role": "assistant", "content": answer(row, max_rounds, advice).model_dump_json()},
             ],
         }
         for row in rows
@@ -62,13 +66,37 @@ def examples(rows: list[dict], max_rounds: int) -> datasets.Dataset:
     return datasets.Dataset.from_list(records).cast_column("images", datasets.Sequence(datasets.Image()))
 
 
-def answer(row: dict, max_rounds: int) -> str:
-    """The target text for one ``grpo_data`` row: compact §4 JSON."""
+def advice_features(truth: dict, advice: str) -> dict:
+    """``situational``: the rule on the visible state (SPEC §9); ``pro``: what the pro did (the imitation
+    arm), where the frame has a decision left, else the rule."""
+    pro = truth["pro_action"]
+    if advice == "pro" and pro is not None:
+        return pro["behavior"]
+    return situational(truth["game_state"])
+
+
+def answer(row: dict, max_rounds: int, advice: str) -> ModelOutput:
+    """The target for one ``grpo_data`` row."""
     truth = row["ground_truth"]
-    target = sft_target(
-        truth["game_state"], truth["pro_action"]["behavior"], tuple(row["score"]), row["round"], max_rounds
-    )
-    return target.model_dump_json()
+    features = advice_features(truth, advice)
+    return sft_target(truth["game_state"], features, tuple(row["score"]), row["round"], max_rounds)
+
+
+def agreement_with_pro(rows: list[dict], max_rounds: int, advice: str) -> dict:
+    """How much of the pro's play the targets carry, on decision frames: the share whose advice, read back
+    by the decision reward's extractor, is exactly the pro's behaviour, and the targets' mean R_decision.
+    1.0 for the imitation arm; the rule's chance agreement for ``situational``."""
+    pairs = [
+        (answer(r, max_rounds, advice).advice, r["ground_truth"]["pro_action"]["behavior"])
+        for r in rows
+        if r["ground_truth"]["pro_action"] is not None
+    ]
+    if not pairs:
+        return {"exact": None, "decision_reward": None, "frames": 0}
+    exact = [extract(a.primary_action) == extract(phrase(pro)) for a, pro in pairs]
+    reward = [decision(a.model_dump(), pro) for a, pro in pairs]
+    n = len(pairs)
+    return {"exact": sum(exact) / n, "decision_reward": sum(reward) / n, "frames": n}
 
 
 def trainer_config(train: TrainParams, output_dir: Path) -> SFTConfig:
@@ -159,7 +187,7 @@ def build_trainer(
     return SFTTrainer(
         model=peft_model,
         args=trainer_config(params.sft, checkpoints),
-        train_dataset=examples(rows, params.ingest.sim.max_rounds),
+        train_dataset=examples(rows, params.ingest.sim.max_rounds, params.sft.advice),
         processing_class=processor,
         callbacks=callbacks,
     )
@@ -200,6 +228,10 @@ def run(
         "vision_lora_modules": vision,
         "language_lora_modules": language,
         "examples": len(rows),
+        "advice": params.sft.advice,
+        "advice_agreement_with_pro": agreement_with_pro(
+            rows, params.ingest.sim.max_rounds, params.sft.advice
+        ),
         "seconds": result.metrics.get("train_runtime"),
     }
     if PartialState().is_main_process:

@@ -14,11 +14,13 @@
     the round is over; ``medium`` otherwise.
   * situation_summary, immediate_threats and opportunities: short fixed sentences from the alive counts,
     the bomb, health, the weapons and visible enemies.
-- ``advice`` says what the pro actually did over the lookahead window: ``primary_action`` is
-  :func:`chimera.phrases.phrase` of the pro's behaviour features, the same table the decision reward reads,
-  so ``extract`` of the advice gives those features back exactly; ``reasoning`` and ``fallback`` restate
-  the situation in words that are not in the phrase table (a test checks this for every target);
-  ``callout`` is the player's place.
+- ``advice``: ``primary_action`` is :func:`chimera.phrases.phrase` of the advice features it is given --
+  by default the situational rule of :func:`chimera.advice.situational` on the same visible state
+  (SPEC §9: SFT teaches seeing, not the pro's play); the imitation arm (``sft.advice: pro``) passes the
+  pro's observed behaviour instead. The phrase table is the one the decision reward reads, so ``extract``
+  of the advice gives the features back exactly; ``reasoning`` and ``fallback`` restate the situation in
+  words that are not in the phrase table (a test checks this for every target); ``callout`` is the
+  player's place.
 """
 
 from __future__ import annotations
@@ -106,12 +108,12 @@ def opportunities(state: Mapping[str, Any]) -> list[str]:
 
 def sft_target(
     state: Mapping[str, Any],
-    pro_behavior: Mapping[str, Any],
+    advice_features: Mapping[str, Any],
     score: tuple[int, int],
     round_num: int,
     max_rounds: int,
 ) -> ModelOutput:
-    """The §4 object the model is taught to emit for a frame with this truth and this pro behaviour."""
+    """The §4 object the model is taught to emit for a frame with this truth and these advice features."""
     mine, theirs = state["alive_teammates"] + 1, state["alive_enemies"]
     econ = economy(state)
     return ModelOutput.model_validate(
@@ -126,7 +128,7 @@ def sft_target(
                 "opportunities": opportunities(state),
             },
             "advice": {
-                "primary_action": phrase(pro_behavior),
+                "primary_action": phrase(advice_features),
                 "reasoning": f"You are {mine}v{theirs} with {state['player_health']} hp on a {econ}.",
                 "fallback": "If it goes wrong, regroup with your teammates."
                 if state["alive_teammates"]

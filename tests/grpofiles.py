@@ -36,6 +36,7 @@ def row(i: int, image: Path, rng: random.Random) -> dict:
         "score": [0, 0],
         "ground_truth": {
             "game_state": state,
+            "unknown": [],
             "pro_action": {"behavior": behavior, "description": phrase(behavior)},
             "round_won": bool(i % 2),
             "player_contribution": CONTRIBUTION,

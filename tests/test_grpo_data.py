@@ -148,11 +148,25 @@ def tl(match) -> MatchTimeline:
 
 def test_features_over_the_window(tl):
     f = behavior(tl, A, 200, window_s=12, move_threshold=200)
-    assert f["movement_direction"] == 1  # nearest enemy B: 800 away at 200, 104 at A's death (896)
+    assert f["movement_direction"] == 1  # A's own move 200 -> 896 runs straight at B (at 1000)
     assert f["objective_direction"] == 1  # nearest site at tick 200 is A's site, 800 -> 104 away
     assert f["utility_used"] == ["smoke"]  # thrown at 300; the HE grenade was carried, never thrown
     assert f["initiated_engagement"] == 0  # B hit A first (850); M's team damage at 600 is not a fight
     assert f["engagement_delay"] == pytest.approx((850 - 200) / 768, abs=1e-4)
+
+
+def test_movement_is_the_players_own_move_not_the_enemys(match):
+    """CT player B stands still while T player A walks up to him: B holds, A advances."""
+    tl = MatchTimeline.of(match)
+    assert behavior(tl, B, 200, window_s=12, move_threshold=200)["movement_direction"] == 0
+    assert behavior(tl, A, 200, window_s=12, move_threshold=200)["movement_direction"] == 1
+    # sideways movement is not an advance: A walks along +x, an enemy straight above it in y
+    sideways = match["ticks"].with_columns(
+        pl.when(pl.col("steamid") == B).then(0.0).otherwise(pl.col("x")).alias("x"),
+        pl.when(pl.col("steamid") == B).then(5000.0).otherwise(pl.col("y")).alias("y"),
+    )
+    moved = MatchTimeline.of({**match, "ticks": sideways})
+    assert behavior(moved, A, 200, window_s=12, move_threshold=200)["movement_direction"] == 0
 
 
 def test_window_is_clipped_at_the_round_end(tl):
@@ -187,12 +201,24 @@ def test_contribution_counts_removed_enemy_damage_only(match, tl):
 
 def test_ground_truth_shape_and_outcome(tl, match):
     removed = removed_damage(match["damages"], match["rounds"])
-    pair = {"player": {"steamid": A}, "tick": 200, "round": 1, "game_state": {"player_side": "T"}}
+    state = {"player_side": "T", "round_phase": "playing", "player_health": 100}
+    pair = {"player": {"steamid": A}, "tick": 200, "round": 1, "game_state": state, "unknown": ["site"]}
     gt = ground_truth(tl, removed, pair, load_params().grpo_data)
-    assert set(gt) == {"game_state", "pro_action", "round_won", "player_contribution"}
-    assert gt["round_won"] is False  # CT won
+    assert set(gt) == {"game_state", "unknown", "pro_action", "round_won", "player_contribution"}
+    assert gt["round_won"] is False and gt["unknown"] == ["site"]  # CT won
     assert gt["pro_action"]["description"].startswith("Push towards the enemy")
     json.dumps(gt)  # plain JSON all the way down
+
+
+@pytest.mark.parametrize(
+    "change", [{"round_phase": "round-over"}, {"player_health": 0}, {"round_phase": "warmup"}]
+)
+def test_a_frame_with_no_decision_left_has_no_pro_action(tl, match, change):
+    removed = removed_damage(match["damages"], match["rounds"])
+    state = {"player_side": "T", "round_phase": "playing", "player_health": 100, **change}
+    pair = {"player": {"steamid": A}, "tick": 200, "round": 1, "game_state": state, "unknown": []}
+    gt = ground_truth(tl, removed, pair, load_params().grpo_data)
+    assert gt["pro_action"] is None and gt["round_won"] is False
 
 
 def test_prompt_gives_away_nothing_the_perception_reward_scores():

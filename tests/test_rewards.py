@@ -48,9 +48,19 @@ def test_percept_hand_computed():
         "visible_enemies": 2,
     }
     # health 91 within 10 % of 100: 1; armor 44 vs 50 is 12 % off: 0; side alias: 1;
-    # Jaccard {smoke}/{smoke,flash}: 0.5; teammates exact: 1; visible_enemies skipped (null in truth)
+    # Jaccard {smoke}/{smoke,flash}: 0.5; teammates exact: 1; visible_enemies listed unknown: skipped
     # -> (1 + 0 + 1 + 0.5 + 1) / 5
-    assert percept(pred, truth) == pytest.approx(0.7)
+    assert percept(pred, truth, ["visible_enemies"]) == pytest.approx(0.7)
+    # not listed as unknown, the null is a value the answer (2) gets wrong -> 3.5 / 6
+    assert percept(pred, truth) == pytest.approx(3.5 / 6)
+    assert percept({**pred, "visible_enemies": None}, truth) == pytest.approx(4.5 / 6)
+
+
+def test_an_empty_weapon_slot_is_scored_and_only_unknown_fields_are_skipped():
+    truth = {"weapon_primary": None, "weapon_secondary": "Glock-18", "site": None}
+    assert percept({"weapon_primary": "M4A1-S", "weapon_secondary": "Glock-18"}, truth, ["site"]) == 0.5
+    assert percept({"weapon_primary": None, "weapon_secondary": "glock"}, truth, ["site"]) == 1.0
+    assert percept({"weapon_primary": None, "weapon_secondary": "glock"}, truth, list(truth)) == 0.0
 
 
 @pytest.mark.parametrize(

@@ -75,7 +75,8 @@ def test_loss_is_on_the_answer_only(base_dir, rows, tmp_path):
     for b, row in enumerate(rows[:2]):
         ids, labels = batch["input_ids"][b].tolist(), batch["labels"][b]
         # TRL's training template puts the end of turn and its newline in the loss: the model learns to stop
-        target = tok(answer(row, PARAMS.ingest.sim.max_rounds) + "<|im_end|>\n", add_special_tokens=False)
+        text = answer(row, PARAMS.ingest.sim.max_rounds, PARAMS.sft.advice).model_dump_json()
+        target = tok(text + "<|im_end|>\n", add_special_tokens=False)
         target = target["input_ids"]
         starts = [i for i in range(len(ids)) if ids[i : i + len(header)] == header]
         start = starts[-1] + len(header)

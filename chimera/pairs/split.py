@@ -24,7 +24,7 @@ class SplitError(ChimeraError, ValueError):
 
 
 def val_count(n: int, share: float) -> int:
-    """Rounds for val among ``n`` non-test rounds: the rounded share, at least one when there are two or more."""
+    """Val rounds among ``n`` non-test rounds: the rounded share, at least one once there are two."""
     if share <= 0 or n < 2:
         return 0
     return min(max(round(n * share), 1), n - 1)

@@ -15,7 +15,7 @@ import cv2
 from tqdm import tqdm
 
 from chimera.config import PairsParams, SyncParams
-from chimera.gamestate import game_state
+from chimera.gamestate import game_state, unknown_fields
 from chimera.pairs.hud import HudReader
 from chimera.pairs.sampling import Segment, frame_targets, sample_times, segment_tick
 from chimera.pairs.states import States, resolve_player
@@ -44,6 +44,7 @@ class Pair:
     steamid: int
     name: str
     game_state: dict
+    unknown: list[str]  # SPEC §5: the game_state fields scoring must skip (null elsewhere is a value)
     image: str
     resolved_by: str  # "name" | "vitals"
 
@@ -57,6 +58,7 @@ class Pair:
             "video_time": self.video_time,
             "player": {"steamid": self.steamid, "name": self.name},
             "game_state": self.game_state,
+            "unknown": self.unknown,
         }
 
 
@@ -154,6 +156,7 @@ def pair_video(
                     sid,
                     row["name"],
                     game_state(row).model_dump(mode="json"),
+                    unknown_fields(row, params.not_shown),
                     str(image_root / name),
                     how,
                 )
