@@ -27,6 +27,7 @@ from pydantic import (
 
 from chimera.errors import ChimeraError
 from chimera.maps import MAPS
+from chimera.schema import GAME_STATE_FIELDS
 
 DEFAULT_PARAMS = Path("params.yaml")
 RENDERED_VODS = Path("data/raw/vods")  # the render stage's output (dvc.yaml)
@@ -159,6 +160,15 @@ def _check_box(box: tuple[float, float, float, float]) -> tuple[float, float, fl
 
 
 Box = Annotated[tuple[float, float, float, float], AfterValidator(_check_box)]
+
+
+def _game_state_field(name: str) -> str:
+    if name not in GAME_STATE_FIELDS:
+        raise ValueError(f"{name!r} is not a game_state field (one of {', '.join(GAME_STATE_FIELDS)})")
+    return name
+
+
+GameStateField = Annotated[str, AfterValidator(_game_state_field)]
 """A crop (x0, y0, x1, y1) in fractions of the frame."""
 
 
@@ -197,6 +207,9 @@ class PairsParams(Strict):
     name_crop: Box = _describe("the spectated player's name on the HUD")
     vitals_crop: Box = _describe("health and armour on the HUD")
     money_crop: Box = _describe("money on the HUD")
+    not_shown: list[GameStateField] = _describe(
+        "game_state fields the footage does not display: unknown in the truth, skipped by scoring (SPEC §5)"
+    )
     split: SplitParams
 
 
@@ -254,6 +267,10 @@ class TrainParams(Strict):
 
 
 class SftParams(TrainParams):
+    advice: Literal["situational", "pro"] = _describe(
+        "advice in the targets: situational (the rule on the visible state, SPEC §9) | pro (what the pro "
+        "did next: the behaviour-cloning arm)"
+    )
     lora: LoraParams = _describe("vision and language linear layers (SPEC §9)")
 
 
