@@ -271,6 +271,9 @@ class SftParams(TrainParams):
         "advice in the targets: situational (the rule on the visible state, SPEC §9) | pro (what the pro "
         "did next: the behaviour-cloning arm)"
     )
+    val_frames_per_round: int = _describe(
+        "evenly spaced val frames per (match, round) whose loss is logged at every checkpoint", ge=1
+    )
     lora: LoraParams = _describe("vision and language linear layers (SPEC §9)")
 
 
@@ -280,7 +283,8 @@ class GrpoParams(Strict):
 
 
 class EvaluateParams(Strict):
-    seed: int = _describe("seed of the bootstrap resampling", ge=0)
+    seed: int = _describe("seed of the cluster bootstrap and of the image-swapped control", ge=0)
+    frames_per_round: int = _describe("evenly spaced test frames scored per (match, round)", ge=1)
     batch_size: int = _describe("generation batch size", ge=1)
     max_new_tokens: int = _describe("generation budget (the §4 answer must fit)", ge=16, le=8192)
     compare: list[tuple[str, str]] = _describe("paired differences first - second, by model name")

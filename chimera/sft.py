@@ -40,6 +40,7 @@ from chimera.models.lora import coverage, lora_config
 from chimera.phrases import extract, phrase
 from chimera.prompt import INSTRUCTION
 from chimera.rewards import decision
+from chimera.rounds import select_frames
 from chimera.schema import ModelOutput
 from chimera.targets import sft_target
 from chimera.training import StepAlignedDVCLive, fingerprint, resume_point, save, train_loss, use_bf16
@@ -99,9 +100,13 @@ def agreement_with_pro(rows: list[dict], max_rounds: int, advice: str) -> dict:
     return {"exact": sum(exact) / n, "decision_reward": sum(reward) / n, "frames": n}
 
 
-def trainer_config(train: TrainParams, output_dir: Path) -> SFTConfig:
+def trainer_config(train: TrainParams, output_dir: Path, validate: bool) -> SFTConfig:
+    """TRL's config from our knobs; with ``validate``, the val loss is logged at every checkpoint."""
     bf16 = use_bf16(train.bf16)
     return SFTConfig(
+        eval_strategy="steps" if validate else "no",
+        eval_steps=train.save_steps,
+        per_device_eval_batch_size=train.batch_size,
         output_dir=str(output_dir),
         seed=train.seed,
         data_seed=train.seed,
@@ -168,8 +173,10 @@ def build_trainer(
     live_dir: Path | None = None,
     callbacks: Sequence[TrainerCallback] = (),
     resuming: bool = False,
+    val_rows: Sequence[dict] = (),
 ) -> SFTTrainer:
-    """The SFTTrainer for ``rows`` on a LoRA-wrapped base model, with the vision LoRA checks in place."""
+    """The SFTTrainer for ``rows`` on a LoRA-wrapped base model, with the vision LoRA checks in place;
+    ``val_rows`` (when given) are the validation examples whose loss is logged at every checkpoint."""
     model, processor = load(base_dir)
     set_seed(params.sft.seed)  # the LoRA init draws from the global generator
     peft_model = get_peft_model(model, lora_config(params.sft.lora))
@@ -186,8 +193,11 @@ def build_trainer(
         callbacks.append(StepAlignedDVCLive(live=live))
     return SFTTrainer(
         model=peft_model,
-        args=trainer_config(params.sft, checkpoints),
+        args=trainer_config(params.sft, checkpoints, validate=bool(val_rows)),
         train_dataset=examples(rows, params.ingest.sim.max_rounds, params.sft.advice),
+        eval_dataset=examples(list(val_rows), params.ingest.sim.max_rounds, params.sft.advice)
+        if val_rows
+        else None,
         processing_class=processor,
         callbacks=callbacks,
     )
@@ -217,7 +227,13 @@ def run(
         raise SftError(f"{train_file}: the training split is empty")
     checkpoints = work_dir / checkpoint_key(params, train_file, base_dir)
     resume = resume_point(checkpoints)
-    trainer = build_trainer(params, base_dir, rows, checkpoints, live_dir, callbacks, resuming=bool(resume))
+    val_file = grpo_dir / "val.jsonl"
+    val = select_frames([json.loads(line) for line in val_file.open()], params.sft.val_frames_per_round)
+    if not val:
+        log.warning("%s: empty validation split, no val loss is logged", val_file)
+    trainer = build_trainer(
+        params, base_dir, rows, checkpoints, live_dir, callbacks, resuming=bool(resume), val_rows=val
+    )
     if resume:
         log.info("resuming from %s", resume)
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
@@ -225,6 +241,10 @@ def run(
     summary = {
         "steps": result.global_step,
         "train_loss": train_loss(trainer.state.log_history),
+        "val_loss": [
+            {"step": e["step"], "loss": e["eval_loss"]} for e in trainer.state.log_history if "eval_loss" in e
+        ],
+        "val_examples": len(val),
         "vision_lora_modules": vision,
         "language_lora_modules": language,
         "examples": len(rows),

@@ -1,15 +1,16 @@
 """Evaluation: scores and summaries on hand-built answers with hand-computed values, paired differences,
-bootstrap intervals, and a real run of the tiny base model (Model A) that resumes a partial file."""
+and a real run of the tiny base model (Model A) with its baselines that resumes a partial file."""
 
 import json
 
 import pytest
 
-from chimera.compare import CompareError, differences
+from chimera.compare import SCORES, CompareError, differences
 from chimera.config import load_params
-from chimera.evaluate import SCORES, interval, run, score, summarise
+from chimera.evaluate import EvaluateError, run, score, summarise
 from chimera.models.base import prepare
-from chimera.schema import ModelOutput
+from chimera.rounds import select_frames
+from chimera.schema import GAME_STATE_FIELDS, ModelOutput
 from tests.grpofiles import CONTRIBUTION, write_grpo_dir
 
 EXAMPLE = ModelOutput.example().model_dump()
@@ -63,91 +64,156 @@ def test_scores_of_hand_built_answers():
     assert "player_health" in invalid["error"]
 
 
+def frame_records(texts, swapped_texts, rounds):
+    """Prediction records as evaluate.predict writes them, for hand-built answers."""
+    return [
+        {
+            "key": f"k{i}",
+            "match": "m",
+            "round": r,
+            "pro": PRO,
+            "seconds": 0.5,
+            "model": score(t, TRUTH, WEIGHTS),
+            "swapped": score(w, TRUTH, WEIGHTS),
+        }
+        for i, (t, w, r) in enumerate(zip(texts, swapped_texts, rounds, strict=True))
+    ]
+
+
 def test_summary_of_hand_built_answers():
-    s = summarise(records(), seed=0)
-    assert s["n"] == 4
+    texts = [
+        answer(),
+        answer(player_health=70, alive_enemies=4, player_money=3000),
+        "prose",
+        answer(player_health=187),
+    ]
+    swapped = [answer(player_health=20)] * 4  # the swapped control reads a wrong health everywhere
+    recs = frame_records(texts, swapped, rounds=[1, 1, 2, 2])
+    constant = [score(answer(player_money=100), TRUTH, WEIGHTS)] * 4
+    chance = [dict.fromkeys(GAME_STATE_FIELDS, 0.25)] * 4
+    s = summarise(recs, constant, chance, seed=0)
+    assert (s["n"], s["rounds"], s["matches"], s["decision_frames"]) == (4, 2, 1, 4)
     assert s["json_valid_rate"]["mean"] == pytest.approx(0.5)
     assert s["field_accuracy"]["mean"] == pytest.approx((15 + 13 + 0 + 14) / 60)
+    assert s["field_accuracy"]["rounds"] == 2 and s["field_accuracy"]["n"] == 4
     per_field = s["field_accuracy"]["per_field"]
-    assert per_field["player_health"] == pytest.approx(1 / 4)
-    assert per_field["alive_enemies"] == pytest.approx(2 / 4)
-    assert per_field["map_name"] == pytest.approx(3 / 4)
+    health = per_field["player_health"]
+    assert health["n"] == 4 and health["model"] == pytest.approx(1 / 4)
+    assert health["swapped"] == 0.0 and health["constant"] == 1.0 and health["chance"] == 0.25
+    assert health["vs_swapped"]["mean"] == pytest.approx(1 / 4)
+    assert per_field["player_money"]["vs_constant"]["mean"] == pytest.approx(3 / 4)  # 3 of 4 right, const 0
     assert s["reward_total"]["mean"] == pytest.approx((0.4075 + 0.2 * 13 / 15 + 0.2075) / 4)
+    assert s["baselines"]["chance"]["field_accuracy"]["mean"] == 0.25
+    assert s["vs_swapped"]["field_accuracy"]["mean"] == pytest.approx((15 + 13 + 0 + 14) / 60 - 14 / 15)
     assert s["seconds_per_sample"] == 0.5
+    assert s["reads_the_frame"] == []  # four frames of two rounds resolve nothing
     for key in ("json_valid_rate", "field_accuracy", "reward_total", "reward_percept", "reward_decision"):
         assert s[key]["ci_low"] <= s[key]["mean"] <= s[key]["ci_high"], key
+    # advice: the two valid answers say "fall back" and "smoke", as the pro did; the other two say
+    # nothing; no answer addresses the first duel
+    balanced = s["advice"]["balanced_accuracy"]
+    assert balanced["movement_direction"] == 0.5 and balanced["initiated_engagement"] == 0.0
 
 
-def test_a_field_null_in_the_truth_is_skipped():
-    truth = {**TRUTH, "game_state": {**TRUTH["game_state"], "team_money_total": None, "site": None}}
+def test_null_is_a_value_and_only_unknown_fields_are_skipped():
+    truth = {
+        **TRUTH,
+        "game_state": {**TRUTH["game_state"], "weapon_primary": None, "site": None},
+        "unknown": ["site", "team_money_total"],
+    }
     r = score(answer(team_money_total=1, site="nowhere"), truth, WEIGHTS)
     assert "team_money_total" not in r["fields"] and "site" not in r["fields"]
-    assert r["field_accuracy"] == 1.0
-    assert summarise([{**r, "seconds": 1.0}], 0)["field_accuracy"]["per_field"]["site"] is None
+    assert r["fields"]["weapon_primary"] == 0.0  # "M4A1-S" for an empty slot is wrong
+    assert score(answer(weapon_primary=None), truth, WEIGHTS)["fields"]["weapon_primary"] == 1.0
 
 
-def test_intervals():
-    flat = interval([0.3] * 10, seed=0)
-    assert flat["ci_low"] == flat["mean"] == flat["ci_high"] == pytest.approx(0.3)
-    values = [0.0] * 30 + [1.0] * 10
-    a, b = interval(values, seed=1), interval(values, seed=1)
-    assert a == b  # seeded
-    half_width = 1.96 * (0.25 * 0.75 / 40) ** 0.5  # the normal approximation: 0.134
-    assert a["mean"] == 0.25
-    assert a["ci_low"] == pytest.approx(0.25 - half_width, abs=0.03)
-    assert a["ci_high"] == pytest.approx(0.25 + half_width, abs=0.03)
-    assert interval([], seed=0)["mean"] is None
+def test_a_frame_with_no_decision_left_has_no_decision_score():
+    r = score(answer(), {**TRUTH, "pro_action": None}, WEIGHTS)
+    assert r["reward_decision"] is None and r["reward_total"] is None and r["advice"] is None
+    assert r["field_accuracy"] == 1.0 and r["advice_valid"] == 1.0
 
 
-def test_paired_differences_use_shared_samples(tmp_path):
+def test_advice_that_contradicts_the_visible_state_is_counted():
+    plant = json.dumps({**EXAMPLE, "advice": {**EXAMPLE["advice"], "primary_action": "Plant on A"}})
+    assert score(plant, TRUTH, WEIGHTS)["advice_valid"] == 0.0  # the example player is a CT
+    assert score(answer(), TRUTH, WEIGHTS)["advice_valid"] == 1.0
+
+
+def test_frames_are_evenly_spaced_within_each_round():
+    rows = [{"match": "m", "round": r, "tick": t} for r, n in ((1, 10), (2, 3)) for t in range(n)]
+    picked = select_frames(rows, 4)
+    assert [(r["round"], r["tick"]) for r in picked] == [
+        (1, 0),
+        (1, 3),
+        (1, 6),
+        (1, 9),
+        (2, 0),
+        (2, 1),
+        (2, 2),
+    ]
+
+
+def test_paired_differences_use_shared_frames_and_round_clusters(tmp_path):
     def write(name, accuracies):
-        rows = [{"key": k, **{s: 0.0 for s in SCORES}, "field_accuracy": v} for k, v in accuracies.items()]
+        rows = [
+            {"key": k, "match": "m", "round": i, "model": {**dict.fromkeys(SCORES, 0.0), "field_accuracy": v}}
+            for i, (k, v) in enumerate(accuracies.items())
+        ]
         (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
 
     write("B", {"x": 1.0, "y": 0.5, "z": 1.0, "only-b": 1.0})
     write("A", {"x": 0.0, "y": 0.5, "z": 0.5, "only-a": 0.0})
     diff = differences([("B", "A")], tmp_path, seed=0)["B-A"]
-    assert diff["n"] == 3
+    assert diff["field_accuracy"]["n"] == 3 and diff["field_accuracy"]["rounds"] == 3
     assert diff["field_accuracy"]["mean"] == pytest.approx(0.5)  # (1 + 0 + 0.5) / 3
     assert 0 <= diff["field_accuracy"]["ci_low"] <= 0.5 <= diff["field_accuracy"]["ci_high"] <= 1
-    assert diff["reward_total"] == {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0}
-    with pytest.raises(CompareError, match="share no evaluated sample"):
+    assert diff["reward_total"]["ci_low"] == diff["reward_total"]["ci_high"] == 0.0
+    with pytest.raises(CompareError, match="share no evaluated frame"):
         write("C", {"other": 1.0})
         differences([("C", "A")], tmp_path, seed=0)
+    with pytest.raises(CompareError, match="no predictions"):
+        differences([("D", "A")], tmp_path, seed=0)
 
 
 def test_a_real_model_run_writes_every_key_and_resumes(tmp_path):
     params = load_params()
     prepare(params.model, tmp_path / "base")
-    grpo = write_grpo_dir(tmp_path / "grpo", n_train=0, n_test=3)
+    grpo = write_grpo_dir(tmp_path / "grpo", n_train=4, n_test=3)
     ev = params.evaluate.model_copy(update={"max_new_tokens": 12, "batch_size": 2})
     out = tmp_path / "pred" / "A.jsonl"
     args = (
         ev,
         params.grpo.reward_weights,
+        params.ingest.sim.max_rounds,
         "A",
         tmp_path / "base",
         grpo / "test.jsonl",
+        grpo / "train.jsonl",
         out,
         tmp_path / "eval_A.json",
         tmp_path / "f.json",
     )
     figures = run(*args)
-    assert figures["n"] == 3 and figures["model"] == "A"
+    assert figures["n"] == 3 and figures["model"] == "A" and figures["rounds"] == 1
     assert set(figures) == {
-        "model", "n", "json_valid_rate", "field_accuracy", "reward_total", "reward_percept",
-        "reward_decision", "reward_outcome", "seconds_per_sample",
+        "model", "n", "rounds", "matches", "decision_frames", "json_valid_rate", "field_accuracy",
+        "reward_total", "reward_percept", "reward_decision", "reward_outcome", "advice", "baselines",
+        "vs_swapped", "vs_constant", "reads_the_frame", "seconds_per_sample",
     }  # fmt: skip
+    assert set(figures["baselines"]) == {"swapped", "constant", "chance"}
+    assert figures["baselines"]["constant"]["json_valid_rate"]["mean"] == 1.0
     assert json.loads((tmp_path / "eval_A.json").read_text()) == json.loads(json.dumps(figures))
     first = [json.loads(line) for line in out.open()]
-    assert len(first) == 3 and all(r["json_valid"] == 0 and r["error"] for r in first)  # random weights
+    assert len(first) == 3 and {r["swapped_image"] for r in first} <= {r["image"] for r in first}
+    assert all(r["swapped_image"] != r["image"] for r in first)
     # a partial file from a killed run is resumed, not regenerated
     partial = out.with_name(f".{out.name}.partial")
-    partial.write_text(json.dumps({**first[0], "raw": "kept from the killed run", "seconds": 0.1}) + "\n")
+    kept = {**first[0], "model": {**first[0]["model"], "raw": "kept from the killed run"}, "seconds": 0.1}
+    partial.write_text(json.dumps(kept) + "\n")
     run(*args)
     again = [json.loads(line) for line in out.open()]
-    assert again[0]["raw"] == "kept from the killed run"
-    assert [r["raw"] for r in again[1:]] == [r["raw"] for r in first[1:]]  # greedy: the same text
+    assert again[0]["model"]["raw"] == "kept from the killed run"
+    assert [r["model"]["raw"] for r in again[1:]] == [r["model"]["raw"] for r in first[1:]]  # greedy
     assert not partial.exists()
     # timings stay in the metrics: the same model and data give the same predictions file
     assert "seconds" not in first[0]
@@ -156,3 +222,19 @@ def test_a_real_model_run_writes_every_key_and_resumes(tmp_path):
     run(*args)
     assert out.read_bytes() != before  # the resumed first record is regenerated now
     assert [json.loads(line) for line in out.open()] == first
+
+
+def test_an_empty_train_split_is_refused_by_name(tmp_path):
+    params = load_params()
+    grpo = write_grpo_dir(tmp_path / "grpo", n_train=0, n_test=2)
+    with pytest.raises(EvaluateError, match=r"train\.jsonl: the train split is empty"):
+        run(
+            params.evaluate,
+            params.grpo.reward_weights,
+            24,
+            "A",
+            tmp_path / "no-model",
+            grpo / "test.jsonl",
+            grpo / "train.jsonl",
+            *(tmp_path / n for n in ("p.jsonl", "e.json", "f.json")),
+        )

@@ -102,7 +102,9 @@ def test_saved_adapter_and_merged_model_give_the_trained_logits(base_dir, rows, 
     merged = load(tmp_path / "sft")[0].eval()
     with torch.no_grad():
         assert torch.equal(reloaded(**batch).logits, trained)
-        assert torch.allclose(merged(**batch).logits, trained, atol=1e-4)
+        # merging rounds W + BA in fp32: the logits agree to ~1e-5 of their scale, not bit for bit
+        error = (merged(**batch).logits - trained).abs().max()
+        assert error <= 1e-4 * trained.abs().max(), (error, trained.abs().max())
 
 
 class Killed(Exception):
