@@ -128,13 +128,15 @@ def _map_of(match_dir: Path) -> str:
 
 
 def split_counts(rows: dict[str, list[Pair]]) -> dict:
-    """Frames, rounds and matches per split, and the test split's rounds per map (SPEC §3, §10)."""
+    """Frames, rounds and matches per split, the test split's rounds per map, and every split's rounds
+    by name (``match#round``), so the split on record can be checked (SPEC §3, §10)."""
     out: dict = {s: len(rows[s]) for s in SPLITS}
     for s in SPLITS:
         out[f"{s}_rounds"] = len({(p.match, p.round_num) for p in rows[s]})
         out[f"{s}_matches"] = len({p.match for p in rows[s]})
     per_map = Counter(m for m, _ in {(p.map_name, (p.match, p.round_num)) for p in rows["test"]})
     out["test_rounds_per_map"] = dict(sorted(per_map.items()))
+    out["rounds"] = {s: sorted({f"{p.match}#{p.round_num}" for p in rows[s]}) for s in SPLITS}
     return out
 
 
