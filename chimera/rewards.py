@@ -222,12 +222,22 @@ def omega(won: object, phi_value: object, agreement: object) -> float:
 
 
 # -- total ------------------------------------------------------------------------------------------
-def total(text: object, ground_truth: object, weights: Mapping[str, float]) -> dict[str, float]:
+VARIANTS = ("seed", "outcome_gated")
+
+
+def total(
+    text: object, ground_truth: object, weights: Mapping[str, float], variant: str = "seed"
+) -> dict[str, float]:
     """``total``, ``gate`` and the three components (all 0 when the gate is closed).
 
     ``weights`` (``grpo.reward_weights``: percept, decision, outcome) are always passed in, as TRL scripts
-    pass their configs: nothing here reads params behind the caller's back.
+    pass their configs: nothing here reads params behind the caller's back. ``variant`` (SPEC §8):
+    ``seed`` sums ``w_p·R_percept + w_d·R_decision + w_o·Ω``; ``outcome_gated`` pays the alignment term
+    only when the pro's round was won (``w_d·W·R_decision``), so on a lost round with φ > 0 the total
+    prefers deviating from the pro. Evaluation always reports the ``seed`` total, so variants compare.
     """
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown reward variant {variant!r} (one of {', '.join(VARIANTS)})")
     zero = {"total": 0.0, "gate": 0.0, "percept": 0.0, "decision": 0.0, "outcome": 0.0}
     parsed = parse_output(text)
     gt = _ground_truth(ground_truth)
@@ -237,9 +247,13 @@ def total(text: object, ground_truth: object, weights: Mapping[str, float]) -> d
     p = percept(out.game_state.model_dump(), gt.get("game_state"), gt.get("unknown", ()))
     pro = gt.get("pro_action")
     d = decision(out.advice.model_dump(), pro.get("behavior") if isinstance(pro, Mapping) else None)
-    o = omega(gt.get("round_won"), phi(gt.get("player_contribution")), d)
+    won = gt.get("round_won")
+    o = omega(won, phi(gt.get("player_contribution")), d)
+    aligned = d if variant == "seed" else (_flag(won) or 0) * d
     value = (
-        weights.get("percept", 0.0) * p + weights.get("decision", 0.0) * d + weights.get("outcome", 0.0) * o
+        weights.get("percept", 0.0) * p
+        + weights.get("decision", 0.0) * aligned
+        + weights.get("outcome", 0.0) * o
     )
     return {"total": min(max(value, 0.0), 1.0), "gate": 1.0, "percept": p, "decision": d, "outcome": o}
 
@@ -269,17 +283,20 @@ def completion_text(completion: Any) -> str:
 COMPONENTS = ("total", "gate", "percept", "decision", "outcome")
 
 
-def reward_functions(weights: Mapping[str, float]) -> tuple:
-    """One GRPOTrainer reward function per component of :func:`total` under ``weights``, in
-    :data:`COMPONENTS` order. Pass them with ``reward_weights=[1, 0, 0, 0, 0]``: only the total drives
+def reward_functions(weights: Mapping[str, float], variant: str) -> tuple:
+    """One GRPOTrainer reward function per component of :func:`total` under ``weights`` and ``variant``,
+    in :data:`COMPONENTS` order. Pass them with ``reward_weights=[1, 0, 0, 0, 0]``: only the total drives
     the policy, the components are logged per step (TRL logs every reward function's mean)."""
     weights = dict(weights)
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown reward variant {variant!r} (one of {', '.join(VARIANTS)})")
 
     def component(key: str):
         def reward(completions: list, ground_truth: list | None = None, **_: Any) -> list[float]:
             truths = ground_truth if ground_truth is not None else [None] * len(completions)
             return [
-                total(completion_text(c), g, weights)[key] for c, g in zip(completions, truths, strict=False)
+                total(completion_text(c), g, weights, variant)[key]
+                for c, g in zip(completions, truths, strict=False)
             ]
 
         reward.__name__ = f"reward_{key}"

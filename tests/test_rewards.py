@@ -290,6 +290,31 @@ def test_total_asymmetry_holds_only_when_decision_weighs_less_than_its_outcome_p
     assert total(deviate, gt, tilted)["total"] > total(agree, gt, tilted)["total"]
 
 
+def test_the_two_reward_variants_on_a_lost_round_with_full_contribution():
+    """SPEC §8: at phi = 1 on a lost round the seed total prefers agreeing with the pro, the
+    outcome-gated total prefers deviating; on a won round both prefer agreeing."""
+    full = {"damage_dealt": 100, "max_round_damage": 100, "survival_time": 60, "round_duration": 60,
+            "objective_action": 1}  # fmt: skip
+    agree = completion(phrase(PRO))
+    other = {"movement_direction": 1, "objective_direction": 1, "utility_used": [], "initiated_engagement": 1,
+             "engagement_delay": 0.0}  # fmt: skip
+    deviate = completion(phrase({**PRO, **other}))
+    lost = {**ground_truth(won=False), "player_contribution": full}
+    won = {**lost, "round_won": True}
+    assert phi(full) == 1.0
+
+    def prefers_agreeing(gt, variant):
+        return total(agree, gt, SPEC, variant)["total"] > total(deviate, gt, SPEC, variant)["total"]
+
+    assert prefers_agreeing(lost, "seed") and not prefers_agreeing(lost, "outcome_gated")
+    assert prefers_agreeing(won, "seed") and prefers_agreeing(won, "outcome_gated")
+    assert total(agree, won, SPEC, "outcome_gated") == total(agree, won, SPEC, "seed")  # W = 1: the same
+    with pytest.raises(ValueError, match="unknown reward variant"):
+        total(agree, won, SPEC, "greedy")
+    with pytest.raises(ValueError, match="unknown reward variant"):
+        reward_functions(SPEC, "greedy")
+
+
 # -- never raise, always in [0, 1] ------------------------------------------------------------------
 json_like = st.recursive(
     st.none()
@@ -330,7 +355,7 @@ def test_trl_adapters_take_conversational_completions_and_dataset_columns():
     gt = ground_truth(won=True)
     text = completion(phrase(PRO))
     completions = [[{"role": "assistant", "content": text}], [{"role": "assistant", "content": "no idea"}]]
-    funcs = reward_functions(SPEC)
+    funcs = reward_functions(SPEC, "seed")
     values = funcs[0](
         prompts=[[], []],
         completions=completions,
