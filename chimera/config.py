@@ -277,9 +277,35 @@ class SftParams(TrainParams):
     lora: LoraParams = _describe("vision and language linear layers (SPEC §9)")
 
 
-class GrpoParams(Strict):
+class GrpoParams(TrainParams):
+    """TRL ``GRPOConfig`` knobs under TRL's own names where TRL has one (SPEC §8–§9)."""
+
+    num_generations: int = _describe("G: completions per prompt (the seed's 16 on a GPU)", ge=2)
+    temperature: float = _describe("sampling temperature of the completions", gt=0, le=4)
+    max_completion_length: int = _describe("tokens per completion (the whole §4 answer must fit)", ge=16)
+    loss_type: Literal["grpo", "dapo", "dr_grpo", "bnpo", "cispo", "sapo"] = _describe("TRL loss_type")
+    scale_rewards: Literal["group", "batch", "none"] = _describe(
+        "advantage scaling: group = the seed's (r - mean) / std per group; none lets phi scale the step"
+    )
+    num_iterations: int = _describe("optimisation passes per generation batch (TRL's mu)", ge=1)
+    epsilon: float = _describe("PPO-style clipping range of the ratio", gt=0, lt=1)
+    kl_coef: float = _describe("beta: KL to the reference (SFT for C, base for D), SPEC §8", ge=0)
+    reward_variant: Literal["seed", "outcome_gated"] = _describe(
+        "seed: the seed's total | outcome_gated: alignment pays only on rounds the pro won (SPEC §8)"
+    )
+    use_vllm: bool = _describe("generate with vLLM (GPU only; see README for the Qwen-VL caveats)")
+    vllm_mode: Literal["colocate", "server"] = _describe("TRL vllm_mode when use_vllm is on")
     reward_weights: RewardWeights = _describe("SPEC §8 weights; the format gate multiplies their sum")
     lora: LoraParams = _describe("language layers only: the vision tower stays frozen in Phase 2")
+
+    @model_validator(mode="after")
+    def _whole_groups(self) -> GrpoParams:
+        if (self.batch_size * self.grad_accum) % self.num_generations:
+            raise ValueError(
+                f"batch_size x grad_accum ({self.batch_size} x {self.grad_accum}) must be a multiple of "
+                f"num_generations ({self.num_generations}): TRL's batch counts completions, whole groups"
+            )
+        return self
 
 
 class EvaluateParams(Strict):

@@ -1,0 +1,94 @@
+"""GRPO (Models C, D): the vision tower is frozen and stays bit-identical, a LoRA that reaches it is
+refused, the reference is the start model (KL 0 before the first update, > 0 after), and every reward
+component is logged per step."""
+
+import json
+
+import pytest
+import torch
+
+from chimera.config import load_params
+from chimera.grpo import GrpoError, build_trainer, examples
+from chimera.models.base import prepare
+from chimera.rewards import COMPONENTS, completion_text
+from tests.grpofiles import write_grpo_dir
+
+PARAMS = load_params()
+
+
+def with_grpo(**changes):
+    small = {
+        "max_steps": 2,
+        "batch_size": 4,
+        "num_generations": 2,
+        "max_completion_length": 12,
+        "save_steps": 2,
+    }
+    return PARAMS.model_copy(update={"grpo": PARAMS.grpo.model_copy(update={**small, **changes})})
+
+
+def spread(completions, **_):
+    """A reward with spread for an untrained model: the share of distinct characters in the answer."""
+    texts = [completion_text(c) for c in completions]
+    return [len(set(t)) / max(len(t), 1) for t in texts]
+
+
+def zero(completions, **_):
+    return [0.0] * len(completions)
+
+
+REWARDS = [spread, *([zero] * (len(COMPONENTS) - 1))]
+
+
+@pytest.fixture(scope="module")
+def base_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "base"
+    prepare(PARAMS.model, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory):
+    grpo = write_grpo_dir(tmp_path_factory.mktemp("grpo"), n_train=8)
+    return [json.loads(line) for line in (grpo / "train.jsonl").open()]
+
+
+def test_only_frames_with_a_decision_left_are_trained_on(rows):
+    no_decision = [{**r, "ground_truth": {**r["ground_truth"], "pro_action": None}} for r in rows[:3]]
+    assert examples(no_decision + rows[3:]).num_rows == len(rows) - 3
+    with pytest.raises(GrpoError, match="no training frame has a decision left"):
+        examples(no_decision)
+
+
+def test_a_lora_that_reaches_the_vision_tower_is_refused(base_dir, rows, tmp_path):
+    both = PARAMS.grpo.lora.model_copy(update={"targets": PARAMS.sft.lora.targets})
+    with pytest.raises(GrpoError, match="vision"):
+        build_trainer(with_grpo(lora=both), base_dir, rows, tmp_path / "ck", reward_funcs=REWARDS)
+
+
+def test_vision_frozen_reference_is_the_start_model_and_kl_grows_after_an_update(base_dir, rows, tmp_path):
+    trainer = build_trainer(
+        with_grpo(max_steps=3, learning_rate=0.05), base_dir, rows, tmp_path / "ck", reward_funcs=REWARDS
+    )
+    model = trainer.model
+    vision = {n: p.detach().clone() for n, p in model.named_parameters() if ".visual." in f".{n}"}
+    assert vision and not any(p.requires_grad for n, p in model.named_parameters() if n in vision)
+    batch = {"input_ids": torch.tensor([[1, 2, 3, 4]]), "attention_mask": torch.ones(1, 4, dtype=torch.long)}
+    with torch.no_grad():
+        policy = model(**batch).logits
+        with model.disable_adapter():
+            reference = model(**batch).logits
+    assert torch.equal(policy, reference)  # LoRA's B starts at zero: the reference is the start model
+    trainer.train()
+    after = dict(model.named_parameters())
+    assert all(torch.equal(after[n], v) for n, v in vision.items())  # not one vision weight moved
+    logs = [e for e in trainer.state.log_history if "kl" in e]
+    assert logs[0]["kl"] == 0.0 and logs[-1]["kl"] > 0  # before the first update, and after it
+    for component in ("spread", "zero"):
+        assert all(f"rewards/{component}/mean" in e for e in logs)
+    assert all("frac_reward_zero_std" in e and "completions/mean_length" in e for e in logs)
+
+
+def test_a_batch_of_partial_groups_is_refused_by_config():
+    with pytest.raises(ValueError, match="multiple of num_generations"):
+        PARAMS.grpo.model_validate({**PARAMS.grpo.model_dump(), "batch_size": 6, "num_generations": 4})
