@@ -293,6 +293,9 @@ class GrpoParams(TrainParams):
     reward_variant: Literal["seed", "outcome_gated"] = _describe(
         "seed: the seed's total | outcome_gated: alignment pays only on rounds the pro won (SPEC §8)"
     )
+    vision_cache: bool = _describe(
+        "run the image processor and the frozen vision tower once per distinct frame (SPEC §11)"
+    )
     use_vllm: bool = _describe("generate with vLLM (GPU only; see README for the Qwen-VL caveats)")
     vllm_mode: Literal["colocate", "server"] = _describe("TRL vllm_mode when use_vllm is on")
     reward_weights: RewardWeights = _describe("SPEC §8 weights; the format gate multiplies their sum")

@@ -13,7 +13,9 @@ every component's mean, the KL, completion lengths, clip ratios and ``frac_rewar
 of groups whose rewards are all equal: no learning signal) per step, which dvclive writes under
 ``metrics/grpo_<M>/``.
 
-Checkpoints and resume are :mod:`chimera.training`'s, as for SFT.
+With ``grpo.vision_cache`` the trainer is :class:`chimera.vision_cache.CachedGRPOTrainer`: the image
+processor and the frozen tower run once per distinct frame instead of 3·G times (SPEC §11). Checkpoints and
+resume are :mod:`chimera.training`'s, as for SFT.
 """
 
 from __future__ import annotations
@@ -34,11 +36,12 @@ from trl import GRPOConfig, GRPOTrainer
 from chimera.config import GrpoParams, Params
 from chimera.errors import ChimeraError
 from chimera.io import write_json
-from chimera.models.directory import load
+from chimera.models.directory import check, load
 from chimera.models.lora import coverage, lora_config
 from chimera.prompt import INSTRUCTION
 from chimera.rewards import COMPONENTS, reward_functions
 from chimera.training import StepAlignedDVCLive, fingerprint, resume_point, save, use_bf16
+from chimera.vision_cache import CachedGRPOTrainer
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +141,8 @@ def build_trainer(
 
         live = Live(str(live_dir), dvcyaml=None, save_dvc_exp=False, resume=resuming)
         callbacks.append(StepAlignedDVCLive(live=live))
-    return GRPOTrainer(
+    trainer_class = CachedGRPOTrainer if grpo.vision_cache else GRPOTrainer
+    return trainer_class(
         model=peft_model,
         reward_funcs=list(
             reward_funcs or reward_functions(grpo.reward_weights.model_dump(), grpo.reward_variant)
@@ -201,7 +205,7 @@ def run(
         "seconds": result.metrics.get("train_runtime"),
     }
     if PartialState().is_main_process:
-        save(trainer.model, trainer.processing_class, out_dir)
+        save(trainer.model, check(start_dir), out_dir)  # training never changes the processor
         shutil.rmtree(checkpoints)
         if summary_file is not None:
             write_json(summary_file, summary)

@@ -92,3 +92,26 @@ def test_vision_frozen_reference_is_the_start_model_and_kl_grows_after_an_update
 def test_a_batch_of_partial_groups_is_refused_by_config():
     with pytest.raises(ValueError, match="multiple of num_generations"):
         PARAMS.grpo.model_validate({**PARAMS.grpo.model_dump(), "batch_size": 6, "num_generations": 4})
+
+
+def test_the_vision_cache_gives_trls_log_probs_and_loss_and_encodes_each_frame_once(base_dir, tmp_path):
+    """SPEC §11: one generation batch of two frames x G = 4, stock TRL against the cache, same seed."""
+    grpo = write_grpo_dir(tmp_path / "grpo", n_train=2, size=(640, 360))
+    rows = [json.loads(line) for line in (grpo / "train.jsonl").open()]
+    results = {}
+    for cache in (False, True):
+        params = with_grpo(batch_size=8, num_generations=4, max_completion_length=16, vision_cache=cache)
+        trainer = build_trainer(params, base_dir, rows, tmp_path / f"ck{cache}", reward_funcs=REWARDS)
+        trainer.current_gradient_accumulation_steps = 1  # set by Trainer's loop, which this test skips
+        batch = [trainer.train_dataset[i] for i in (0, 0, 0, 0, 1, 1, 1, 1)]
+        torch.manual_seed(0)
+        out = trainer._generate_and_score_completions(batch)
+        results[cache] = (out, trainer.compute_loss(trainer.model, out).detach(), trainer)
+    (stock, stock_loss, _), (cached, cached_loss, trainer) = results[False], results[True]
+    assert torch.equal(stock["completion_ids"], cached["completion_ids"])  # the same samples were drawn
+    for key in ("ref_per_token_logps", "advantages"):
+        assert torch.allclose(stock[key], cached[key], atol=1e-5), key
+    assert abs(float(stock_loss) - float(cached_loss)) <= 1e-5
+    assert trainer.vision_features.encoded == 2 < trainer.vision_features.calls  # 2 frames, many copies
+    assert trainer.processed_images.processed == 2 < trainer.processed_images.calls
+    assert type(trainer.processing_class.image_processor).__name__ == "ProcessedImages"
