@@ -90,7 +90,14 @@ def check_model(
 ) -> None:
     """Build the model on the meta device, apply the SFT and GRPO LoRA params, report coverage and memory."""
     from chimera.config import load_params
-    from chimera.models.check import LoraCoverageError, check
+    from chimera.models.check import (
+        COMPLETION_TOKENS,
+        PROMPT_TOKENS,
+        SEED_GENERATIONS,
+        LoraCoverageError,
+        check,
+        grpo_memory,
+    )
 
     try:
         total, reports = check(config, load_params())
@@ -107,6 +114,13 @@ def check_model(
         )
         if lora.modules_to_save:
             typer.echo(f"        also trained in full (modules_to_save): {', '.join(lora.modules_to_save)}")
+    memory = grpo_memory(config, reports[1], SEED_GENERATIONS, PROMPT_TOKENS, COMPLETION_TOKENS)
+    typer.echo(
+        f"  GRPO step at G = {memory.generations} (prompt {PROMPT_TOKENS} + completion "
+        f"{COMPLETION_TOKENS} tokens): ~{memory.total:.1f} GB = {memory.weights_and_lora:.1f} weights + "
+        f"max(KV cache {memory.kv_cache:.1f}, checkpointed activations {memory.activations:.1f} + logits "
+        f"{memory.logits:.1f}); the seed budgets ~20 GB"
+    )
 
 
 @app.command()

@@ -66,3 +66,16 @@ def test_cli_prints_the_report():
     assert "(modules_to_save): language_model.norm, lm_head" in result.output  # the tiny default
     missing = CliRunner().invoke(app, ["check-model", "configs/nope.json"])
     assert missing.exit_code == 2
+
+
+def test_the_grpo_memory_estimate_at_the_seeds_group_size():
+    from chimera.models.check import grpo_memory
+
+    text = json.loads(CONFIG.read_text())["text_config"]
+    _, (_, grpo) = check(CONFIG, load_params())
+    m16, m8 = grpo_memory(CONFIG, grpo, 16, 1110, 350), grpo_memory(CONFIG, grpo, 8, 1110, 350)
+    tokens = 16 * 1460
+    kv = tokens * text["num_hidden_layers"] * 2 * text["num_key_value_heads"] * text["head_dim"] * 2 / 1e9
+    assert m16.kv_cache == kv and m16.weights_and_lora == grpo.memory_gb  # no second model for the KL
+    assert m16.activations == 2 * m8.activations and m16.logits == 2 * m8.logits
+    assert 20 < m16.total < 40 and m8.total < m16.total  # above the seed's ~20 GB at G = 16

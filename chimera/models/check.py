@@ -23,6 +23,10 @@ from chimera.models.lora import coverage, lora_config
 
 BYTES_BF16 = 2
 BYTES_PER_TRAINED = 4 + 4 + 8  # fp32 master weight + gradient + two Adam moments
+SEED_GENERATIONS = 16  # the seed's G on a GPU
+# A 1280x720 frame under Qwen3-VL's own processor: 1280x704 after resizing to 32 px units, 40x22 = 880
+# vision tokens; the instruction (~900 characters) is ~230 tokens; the §4 answer ~350 (evaluate params).
+PROMPT_TOKENS, COMPLETION_TOKENS = 880 + 230, 350
 
 
 class LoraCoverageError(ValueError):
@@ -64,6 +68,47 @@ def lora_report(config_path: Path, name: str, lora: LoraParams, want_vision: boo
     trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
     memory = (total * BYTES_BF16 + trainable * BYTES_PER_TRAINED) / 1e9
     return LoraReport(name, vision, language, trainable, memory)
+
+
+@dataclass(frozen=True)
+class GrpoMemory:
+    """A GRPO step's GPU memory in bf16 at G completions per prompt, one prompt per device (GB)."""
+
+    generations: int
+    sequence: int  # prompt (image + instruction) + completion tokens
+    weights_and_lora: float  # the policy; the reference is the same weights with the adapter disabled
+    kv_cache: float  # generation: keys and values of every layer for G sequences
+    activations: float  # policy pass with activation checkpointing: each layer's input for G sequences
+    logits: float  # the completion's logits in fp32, one vocabulary row per token (TRL chunks this)
+
+    @property
+    def total(self) -> float:
+        return self.weights_and_lora + max(self.kv_cache, self.activations + self.logits)
+
+
+def grpo_memory(
+    config_path: Path, report: LoraReport, generations: int, prompt_tokens: int, completion_tokens: int
+) -> GrpoMemory:
+    """Rough peak of one GRPO step (generation and the policy pass do not overlap, so their maximum).
+
+    No second model for the KL term: with PEFT the reference log-probs come from the policy with the
+    adapter disabled. Activations assume checkpointing (one hidden vector per token per layer kept);
+    the logits are the full vocabulary over the completion in fp32, which TRL's chunked log-prob kernel
+    bounds in practice, so this errs high.
+    """
+    text = json.loads(config_path.read_text())["text_config"]
+    layers, hidden = text["num_hidden_layers"], text["hidden_size"]
+    kv_width = 2 * text["num_key_value_heads"] * text["head_dim"]
+    sequence = prompt_tokens + completion_tokens
+    tokens = generations * sequence
+    return GrpoMemory(
+        generations=generations,
+        sequence=sequence,
+        weights_and_lora=report.memory_gb,
+        kv_cache=tokens * layers * kv_width * BYTES_BF16 / 1e9,
+        activations=tokens * layers * hidden * BYTES_BF16 / 1e9,
+        logits=generations * completion_tokens * text["vocab_size"] * 4 / 1e9,
+    )
 
 
 def check(config_path: Path, params: Params) -> tuple[int, list[LoraReport]]:
