@@ -173,13 +173,18 @@ def run(
     live_dir: Path | None,
     summary_file: Path | None,
     callbacks: Sequence[TrainerCallback] = (),
+    reward_funcs: Sequence | None = None,
 ) -> dict:
-    """Train (resuming a killed run of the same configuration), save adapter + merged model, summarise."""
+    """Train (resuming a killed run of the same configuration), save adapter + merged model, summarise.
+
+    ``reward_funcs``: as for :func:`build_trainer` (tests)."""
     train_file = grpo_dir / "train.jsonl"
     rows = [json.loads(line) for line in train_file.open()]
     checkpoints = work_dir / checkpoint_key(params, train_file, start_dir)
     resume = resume_point(checkpoints)
-    trainer = build_trainer(params, start_dir, rows, checkpoints, live_dir, callbacks, resuming=bool(resume))
+    trainer = build_trainer(
+        params, start_dir, rows, checkpoints, live_dir, callbacks, bool(resume), reward_funcs
+    )
     if resume:
         log.info("resuming from %s", resume)
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)

@@ -3,14 +3,18 @@ refused, the reference is the start model (KL 0 before the first update, > 0 aft
 component is logged per step."""
 
 import json
+import logging
 
 import pytest
 import torch
+from safetensors.torch import load_file
+from transformers import TrainerCallback
 
 from chimera.config import load_params
-from chimera.grpo import GrpoError, build_trainer, examples
+from chimera.grpo import GrpoError, build_trainer, examples, run
 from chimera.models.base import prepare
 from chimera.rewards import COMPONENTS, completion_text
+from chimera.training import ADAPTER
 from tests.grpofiles import write_grpo_dir
 
 PARAMS = load_params()
@@ -115,3 +119,42 @@ def test_the_vision_cache_gives_trls_log_probs_and_loss_and_encodes_each_frame_o
     assert trainer.vision_features.encoded == 2 < trainer.vision_features.calls  # 2 frames, many copies
     assert trainer.processed_images.processed == 2 < trainer.processed_images.calls
     assert type(trainer.processing_class.image_processor).__name__ == "ProcessedImages"
+
+
+class Killed(Exception):
+    pass
+
+
+class KillAt(TrainerCallback):
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            raise Killed
+
+
+def test_a_killed_run_resumes_to_the_same_adapter(base_dir, tmp_path, caplog):
+    grpo = write_grpo_dir(tmp_path / "grpo", n_train=8)
+    params = with_grpo(max_steps=4, save_steps=2, learning_rate=0.05)
+
+    def go(name, callbacks=()):
+        out = tmp_path / name
+        args = (params, base_dir, grpo, out / "model", out / "work", None, out / "summary.json")
+        return run(*args, callbacks, REWARDS)
+
+    straight = go("straight")
+    with pytest.raises(Killed):
+        go("resumed", [KillAt(3)])
+    assert not (tmp_path / "resumed" / "model").exists()  # nothing half-written
+    with caplog.at_level(logging.INFO, logger="chimera.grpo"):
+        resumed = go("resumed")
+    assert "resuming from" in caplog.text and "checkpoint-2" in caplog.text
+    assert resumed["steps"] == straight["steps"] == 4
+    a = load_file(tmp_path / "straight" / "model" / ADAPTER / "adapter_model.safetensors")
+    b = load_file(tmp_path / "resumed" / "model" / ADAPTER / "adapter_model.safetensors")
+    assert a.keys() == b.keys() and not any(".visual." in k for k in a)
+    moved = [k for k in a if "lora_B" in k and a[k].abs().max() > 0]
+    assert moved  # the run learned something, so equality below is not that of two untouched inits
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=1e-6), key
