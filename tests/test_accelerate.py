@@ -49,3 +49,25 @@ def test_sft_stage_under_accelerate_ddp_on_two_cpu_processes(tmp_path):
     assert (tmp_path / "models/sft/model.safetensors").exists()
     summary = yaml.safe_load((tmp_path / "metrics/sft/summary.json").read_text())
     assert summary["steps"] == 2
+
+
+def test_grpo_stage_under_accelerate_ddp_on_two_cpu_processes(tmp_path):
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["grpo"].update(max_steps=1, save_steps=1, batch_size=2, num_generations=2, max_completion_length=16)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    prepare(load_params().model, tmp_path / "models" / "base")
+    write_grpo_dir(tmp_path / "data" / "grpo", n_train=4, n_test=0)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "accelerate.commands.launch",
+            "--config_file", str(REPO / "configs/accelerate/ddp.yaml"),
+            "--cpu", "--num_processes", "2", "--mixed_precision", "no",
+            str(REPO / "stages/grpo.py"), "D", "models/base",
+        ],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "models/grpo_D/adapter/adapter_model.safetensors").exists()
+    summary = yaml.safe_load((tmp_path / "metrics/grpo_D/summary.json").read_text())
+    assert summary["steps"] == 1
