@@ -53,7 +53,8 @@ def test_sft_stage_under_accelerate_ddp_on_two_cpu_processes(tmp_path):
 
 def test_grpo_stage_under_accelerate_ddp_on_two_cpu_processes(tmp_path):
     params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["grpo"].update(max_steps=1, save_steps=1, batch_size=2, num_generations=2, max_completion_length=16)
+    small = {"max_steps": 1, "save_steps": 1, "batch_size": 2, "num_generations": 2}
+    params["grpo"].update(small, max_completion_length=16)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     prepare(load_params().model, tmp_path / "models" / "base")
     write_grpo_dir(tmp_path / "data" / "grpo", n_train=4, n_test=0)
