@@ -120,15 +120,33 @@ class IngestParams(Strict):
 
 class PauseParams(Strict):
     round_index: int | None = _describe(
-        "rendered round (0 = first) with a tactical timeout; null: none", ge=0
+        "rendered round (0 = the first rendered round of the first block, counting on through all "
+        "blocks in order) with a tactical timeout; null: none",
+        ge=0,
     )
     after_s: float = _describe("seconds into that round's freeze time", ge=0)
     duration_s: float = _describe("length of the timeout", gt=0)
 
 
 class ReplayParams(Strict):
-    after_round_indices: tuple[int, ...] = _describe("rendered rounds followed by an instant replay")
+    after_round_indices: tuple[int, ...] = _describe(
+        "rendered rounds (indices as pause.round_index: 0 = first rendered, through all blocks) followed "
+        "by an instant replay"
+    )
     duration_s: float = _describe("replay length (fits in the 7 s between rounds)", gt=0, le=4.5)
+
+
+def _check_block(block: tuple[int, int]) -> tuple[int, int]:
+    first, last = block
+    if first == 0 or last == 0:
+        raise ValueError(f"round block {list(block)}: round numbers start at 1 (negative: from the last)")
+    if (first > 0) == (last > 0) and first > last:
+        raise ValueError(f"round block {list(block)} is not [first, last] with first <= last")
+    return block
+
+
+RoundBlock = Annotated[tuple[int, int], AfterValidator(_check_block)]
+"""Inclusive [first, last] round numbers; negative ones count from the match's last round (-1 = last)."""
 
 
 class RenderParams(Strict):
@@ -136,8 +154,13 @@ class RenderParams(Strict):
     width: int = _describe("video width", ge=320, le=3840, multiple_of=2)
     height: int = _describe("video height", ge=180, le=2160, multiple_of=2)
     fps: int = _describe("video frame rate", ge=5, le=60)
-    first_round: int = _describe("first rendered round of each match", ge=1)
-    round_count: int = _describe("contiguous rounds rendered per match", ge=1)
+    rounds: list[RoundBlock] = _describe(
+        "blocks of rendered rounds per match: inclusive [first, last] round numbers, a negative number "
+        "counting from the match's last round (-1 = last); blocks are clipped to the match, overlaps "
+        "merge, and the broadcast cuts away (a break) between two blocks",
+        min_length=1,
+    )
+    break_s: float = _describe("length of the desk shot shown between two blocks (no HUD timer)", gt=0, le=60)
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = _describe(
         "x264 preset"
     )
@@ -188,6 +211,11 @@ class SyncParams(Strict):
     residual_threshold_ms: float = _describe("RANSAC inlier threshold", gt=0)
     min_drift_span_s: float = _describe("shorter continuous play stays out of the drift fit", gt=0)
     max_extrapolate_s: float = _describe("how far a segment continues past a demo-explained clock stop", ge=0)
+    cut_blank_s: float = _describe(
+        "game time may jump ahead of the video (an edited-out stretch, a break between blocks) only across "
+        "at least this long with no timer digits and no bomb icon",
+        gt=0,
+    )
 
 
 class SplitParams(Strict):

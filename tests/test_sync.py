@@ -292,3 +292,71 @@ def test_no_extension_when_the_clock_should_have_ticked_first():
         [seg], {1: clock}, {1: [64 * 40, 64 * 41]}, [], reads, set(), fps, 45.0
     )
     assert same.extended_s == 0 and same.video_end == seg.video_end
+
+
+@pytest.fixture(scope="module")
+def blocks_render(tmp_path_factory):
+    """Rounds 1 and 4 of a four-round match: a replay after round 1, a break, then round 4 with a pause."""
+    return render_short_match(
+        tmp_path_factory.mktemp("blocks"),
+        0,
+        "sync-test",
+        640,
+        360,
+        15,
+        max_rounds=4,
+        rounds=[(1, 1), (-1, -1)],
+    )
+
+
+@pytest.mark.slow
+def test_two_blocks_sync_to_their_rounds_and_nothing_covers_the_break(blocks_render):
+    """Game time jumps ahead by two rounds across the desk shot; sync follows it by the scores."""
+    from chimera.broadcast import timeline
+
+    video, match_dir = blocks_render
+    truth = timeline.load_truth(video.with_suffix(".truth.json"))
+    (cut,) = [s for s in truth.segments if s.kind == timeline.BREAK]
+    result = sync_video(video, match_dir, SYNC, PARAMS.ingest.sim.round_time_s)
+    fps = result.scan.fps
+    blank = fitting.blank_stretches(result.scan.readings, result.scan.bomb_icon, fps, SYNC.cut_blank_s)
+    assert any(a / fps <= cut.video_start + 0.5 and cut.video_end - 0.5 <= b / fps for a, b in blank)
+    assert {s.round_num for s in result.segments} == {1, 4}
+    for s in result.segments:  # each block's segments on its own side of the break, none across it
+        assert (s.video_end <= cut.video_start) if s.round_num == 1 else (s.video_start >= cut.video_end)
+    ev = evaluate(result, video.with_suffix(".truth.json"), match_dir, PARAMS.ingest.sim.round_time_s)
+    errors = np.array(ev["errors_ms"])
+    assert np.median(errors) <= 1000 / 15 and (errors <= 500).mean() >= 0.99
+    assert ev["bad_kind"] == 0 and ev["bad_kinds"][timeline.BREAK] == 0
+    assert any(
+        r["video_start"] <= cut.video_start and cut.video_end <= r["video_end"] and "no timer" in r["reason"]
+        for r in result.refused
+    )
+
+
+def _candidate(round_num: int, offset: float) -> fitting.Candidate:
+    return fitting.Candidate(round_num, (LIVE,), (0,), offset)
+
+
+def test_game_time_may_run_ahead_only_across_a_stretch_without_the_timer():
+    """After a cut the scores name the round; without one a lower offset is impossible (a pause wins)."""
+    first = [_candidate(1, 13.0)]
+    # the run after the break: its clock values fit round 1 (offset up: a pause) and round 4 (offset down)
+    after = [_candidate(1, 147.0), _candidate(2, 110.0), _candidate(4, -130.0)]
+    seen = [{1}, {4}]
+    assert [c.round_num for c in fitting.assign([first, after], seen, [False, True])] == [1, 4]
+    assert [c.round_num for c in fitting.assign([first, after], seen, [False, False])] == [1, 1]
+    # no score read after the cut: the nearest later round that fits
+    later = [_candidate(3, -60.0), _candidate(4, -130.0)]
+    assert [c.round_num for c in fitting.assign([first, later], [{1}, set()], [False, True])] == [1, 3]
+
+
+def test_blank_stretches_need_no_digits_and_no_bomb_icon_for_long_enough():
+    fps = 30.0
+    reads = [(f, 80 if f < 60 else None) for f in range(0, 300, 6)]  # digits for 2 s, then blank 8 s
+    assert fitting.blank_stretches(reads, set(), fps, 2.0) == [(60, 294)]
+    assert fitting.blank_stretches(reads, {f for f, _ in reads}, fps, 2.0) == []  # a planted bomb
+    short = [(f, None if 60 <= f < 90 else 80) for f in range(0, 300, 6)]  # one second blank
+    assert fitting.blank_stretches(short, set(), fps, 2.0) == []
+    runs = [[Transition(30, 80, 81)], [Transition(320, 79, 80)]]
+    assert fitting.cuts_between(runs, [(60, 294)]) == [False, True]

@@ -44,10 +44,19 @@ def cut_short(path: Path, share: float) -> int:
 
 
 def render_short_match(
-    root: Path, match_index: int, seed: str, width: int, height: int, fps: int, vod_dir: Path | None = None
+    root: Path,
+    match_index: int,
+    seed: str,
+    width: int,
+    height: int,
+    fps: int,
+    vod_dir: Path | None = None,
+    max_rounds: int = 2,
+    rounds: list[tuple[int, int]] | None = None,
 ) -> tuple[Path, Path]:
-    """A two-round simulated match, parsed into ``root/parsed`` and rendered small and fast.
+    """A short simulated match (``max_rounds``), parsed into ``root/parsed`` and rendered small and fast.
 
+    ``rounds`` are the rendered blocks (``render.rounds``; default: every round, one block).
     Returns (video, match directory); the truth sidecar lies next to the video.
     """
     from chimera.broadcast.render import render_match
@@ -56,12 +65,18 @@ def render_short_match(
     from chimera.sim.match import MatchSimulator
 
     params = load_params()
-    sim = params.ingest.sim.model_copy(update={"max_rounds": 2})
+    sim = params.ingest.sim.model_copy(update={"max_rounds": max_rounds})
     match = MatchSimulator(sim.matches[match_index], sim, seed=seed).run()
     match_dir = root / "parsed" / match.match_id
     write_match(match_dir, match)
     render = params.render.model_copy(
-        update={"width": width, "height": height, "fps": fps, "round_count": 2, "preset": "ultrafast"}
+        update={
+            "width": width,
+            "height": height,
+            "fps": fps,
+            "rounds": rounds or [(1, max_rounds)],
+            "preset": "ultrafast",
+        }
     )
     out = vod_dir or root
     out.mkdir(parents=True, exist_ok=True)

@@ -73,6 +73,37 @@ def _blit(img: np.ndarray, mask: np.ndarray, x: int, y: int, color: tuple[int, i
     region[:] = (region * (1 - alpha) + np.array(color, np.float32) * alpha).astype(np.uint8)
 
 
+def _blit1(plane: np.ndarray, mask: np.ndarray, x: int, y: int, value: int) -> None:
+    """:func:`_blit` onto one plane (of an I420 frame) with one value."""
+    h, w = mask.shape
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, plane.shape[1]), min(y + h, plane.shape[0])
+    if x0 >= x1 or y0 >= y1:
+        return
+    alpha = mask[y0 - y : y1 - y, x0 - x : x1 - x].astype(np.float32) / 255
+    region = plane[y0:y1, x0:x1]
+    region[:] = (region * (1 - alpha) + value * alpha).astype(np.uint8)
+
+
+Planes = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""An I420 picture as its Y (full size), U and V (half width, half height) planes."""
+
+
+def to_i420(bgr: np.ndarray) -> Planes:
+    """A BGR image of even width and height as I420 planes (BT.601, video range, as x264 is fed)."""
+    h, w = bgr.shape[:2]
+    flat = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420).reshape(-1)
+    n, q = h * w, (h // 2) * (w // 2)
+    half = (h // 2, w // 2)
+    return flat[:n].reshape(h, w), flat[n : n + q].reshape(half), flat[n + q :].reshape(half)
+
+
+@functools.cache
+def yuv(color: tuple[int, int, int]) -> tuple[int, int, int]:
+    """A BGR colour's (Y, U, V) values."""
+    y, u, v = to_i420(np.full((2, 2, 3), color, np.uint8))
+    return int(y[0, 0]), int(u[0, 0]), int(v[0, 0])
+
+
 def box_fraction(name: str) -> tuple[float, float, float, float]:
     """An element's box as fractions of the frame (what crop params are written in)."""
     x0, y0, x1, y1 = LAYOUT[name]
@@ -110,17 +141,47 @@ class HudView:
     show_timer: bool = True
 
 
+DEGRADE_JPEG_QUALITY = 22
+PATCH_CACHE = 8192  # rendered HUD elements kept per Hud (each a few kB): the cache is emptied when full
+
+
+def degrade(img: np.ndarray, quality: str) -> np.ndarray:
+    """An observer shot's image quality: ``clean`` (unchanged), ``jpeg`` artefacts or ``blur``."""
+    if quality == "jpeg":
+        _, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, DEGRADE_JPEG_QUALITY])
+        return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if quality == "blur":
+        return cv2.GaussianBlur(img, (5, 5), 1.1)
+    return img
+
+
 class Hud:
-    """Draws :class:`HudView` onto frames of one size."""
+    """Draws :class:`HudView` onto frames of one size.
+
+    Almost every element sits on its own opaque panel, so its pixels depend on what it shows and on
+    nothing under it: each element is drawn once per distinct content (and image quality) onto a
+    scratch frame, cut out as a patch, and afterwards only copied into frames. The few strokes drawn
+    straight onto the picture (the map name, the minimap outline) are drawn every frame.
+
+    :meth:`draw` draws onto a BGR frame; :meth:`draw_i420` onto the planes of an I420 frame (what the
+    renderer hands to x264), with patches converted once: luma exactly in each box, chroma in the box
+    widened to even pixels (the panel's colour repeated into the one-pixel margin).
+    """
 
     def __init__(self, width: int, height: int):
         self.w, self.h = width, height
         self.sx, self.sy = width / REF_W, height / REF_H
         self.s = min(self.sx, self.sy)
+        self._scratch = np.zeros((height, width, 3), np.uint8)
+        self._patches: dict[tuple, np.ndarray] = {}
+        self._boxes = {name: self._scaled(name) for name in LAYOUT}
 
-    def _box(self, name: str) -> tuple[int, int, int, int]:
+    def _scaled(self, name: str) -> tuple[int, int, int, int]:
         x0, y0, x1, y1 = LAYOUT[name]
         return round(x0 * self.sx), round(y0 * self.sy), round(x1 * self.sx), round(y1 * self.sy)
+
+    def _box(self, name: str) -> tuple[int, int, int, int]:
+        return self._boxes[name]
 
     def _panel(self, img: np.ndarray, name: str, color=DARK) -> tuple[int, int, int, int]:
         x0, y0, x1, y1 = self._box(name)
@@ -137,77 +198,173 @@ class Hud:
         x0, y0, x1, y1 = box
         _blit(img, mask, x0 + (x1 - x0 - mask.shape[1]) // 2, y0 + (y1 - y0 - mask.shape[0]) // 2, color)
 
-    def draw(self, img: np.ndarray, v: HudView) -> None:
-        self._top(img, v)
+    def _paste(self, img: np.ndarray, box: tuple[int, int, int, int], key: tuple, quality: str) -> None:
+        """Copy the patch of the opaque element ``key`` filling ``box`` (inclusive corners) into ``img``."""
+        x0, y0, x1, y1 = box
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1 + 1, self.w), min(y1 + 1, self.h)
+        if x0 >= x1 or y0 >= y1:
+            return
+        full = (key, quality)
+        patch = self._patches.get(full)
+        if patch is None:
+            getattr(self, "_draw_" + key[0])(self._scratch, *key[1:])
+            patch = degrade(np.ascontiguousarray(self._scratch[y0:y1, x0:x1]), quality)
+            if len(self._patches) >= PATCH_CACHE:
+                self._patches.clear()
+            self._patches[full] = patch
+        img[y0:y1, x0:x1] = patch
+
+    def _elements(self, v: HudView):
+        """(box with inclusive corners, key) of every opaque element ``v`` shows, in drawing order."""
+        for key, team in zip(("team_left", "team_right"), v.teams, strict=True):
+            yield self._box(key), ("team", key, team[:14])
+        for key, score in zip(("score_left", "score_right"), v.scores, strict=True):
+            yield self._box(key), ("score", key, str(score))
+        stopped = v.timer.text is None and v.timer.phase in ("planted", "over")
+        yield self._box("timer"), ("timer", v.show_timer, v.timer.text, stopped)
         for side_cards, name in zip(v.cards, ("cards_left", "cards_right"), strict=True):
-            self._cards(img, side_cards, name)
+            x0, y0, x1, y1 = self._box(name)
+            width = (x1 - x0) // 5
+            for i, c in enumerate(side_cards):
+                cx = x0 + i * width
+                card = ("card", name, i, c.name[:9], c.side, c.health > 0, self._bar(c, width), c.has_bomb)
+                yield (cx + 2, y0 + 2, cx + width - 2, y1 - 2), card
         if v.banner:
-            self._centered(img, v.banner, self._panel(img, "banner", (20, 20, 120)), 0.62, WHITE, 2)
+            yield self._box("banner"), ("banner", v.banner)
+        if v.place:
+            yield self._box("place"), ("place", v.place)
+        x0, y0, x1, _ = self._box("killfeed")
+        step = round(26 * self.sy)
+        for i, line in enumerate(v.killfeed[-5:]):
+            y = y0 + i * step
+            yield (x0, y, x1, y + step - 3), ("kill", y, line[:40])
+        if v.name is not None:
+            yield self._box("money"), ("money", v.money)
+            yield self._box("name"), ("name", v.side, v.name)
+            yield self._box("vitals"), ("vitals", v.health, v.armor)
+            lines = [w for w in (v.primary, v.secondary) if w] + [" ".join(v.utility)]
+            yield self._box("weapons"), ("weapons", tuple(lines[:3]))
+
+    def draw(self, img: np.ndarray, v: HudView, quality: str = "clean") -> None:
+        """Draw ``v`` onto ``img`` (a frame of this size, BGR); ``quality`` degrades the HUD like the shot."""
+        for box, key in self._elements(v):
+            self._paste(img, box, key, quality)
         x0, _, _, y1 = self._box("map_name")
         self._text(img, v.map_name, (x0, y1 - 4), 0.5, GREY)
         self._minimap_box(img)
-        if v.place:
-            x0, _, _, y1 = self._panel(img, "place")
-            self._text(img, v.place, (x0 + 6, y1 - 8), 0.6, WHITE, 1)
-        self._killfeed(img, v.killfeed)
-        if v.name is not None:
-            self._player(img, v)
 
-    def _top(self, img: np.ndarray, v: HudView) -> None:
-        for key, team in zip(("team_left", "team_right"), v.teams, strict=True):
-            self._centered(img, team[:14], self._panel(img, key, (45, 45, 48)), 0.55, WHITE, 1)
-        for key, score in zip(("score_left", "score_right"), v.scores, strict=True):
-            self._centered(img, str(score), self._panel(img, key, (55, 55, 60)), 0.85, WHITE, 2)
+    def draw_i420(self, planes: Planes, v: HudView, quality: str = "clean") -> None:
+        """:meth:`draw` onto the Y, U, V planes of an I420 frame of this size (even width and height)."""
+        y, u, w = planes
+        for box, key in self._elements(v):
+            yp, up, vp, (x0, y0, x1, y1), (ex0, ey0, ex1, ey1) = self._patch_i420(box, key, quality)
+            y[y0:y1, x0:x1] = yp
+            u[ey0:ey1, ex0:ex1] = up
+            w[ey0:ey1, ex0:ex1] = vp
+        x0, _, _, y1 = self._box("map_name")
+        mask, (left, top) = _sprite(v.map_name, round(0.5 * 30 * self.s), False)
+        ox, oy = x0 + left, y1 - 4 + top
+        size = ((mask.shape[1] + 1) // 2, (mask.shape[0] + 1) // 2)
+        half = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+        grey = yuv(GREY)
+        _blit1(y, mask, ox, oy, grey[0])
+        _blit1(u, half, ox // 2, oy // 2, grey[1])
+        _blit1(w, half, ox // 2, oy // 2, grey[2])
+        x0, y0, x1, y1 = self._box("minimap")
+        thick = max(1, round(2 * self.s))
+        for k, (plane, value) in enumerate(zip(planes, yuv((90, 90, 90)), strict=True)):
+            d = 1 if k == 0 else 2
+            cv2.rectangle(plane, (x0 // d, y0 // d), (x1 // d, y1 // d), value, max(1, thick // d))
+
+    def _patch_i420(self, box: tuple[int, int, int, int], key: tuple, quality: str) -> tuple:
+        """The I420 patch of an opaque element: (Y, U, V, luma box, chroma box), boxes exclusive."""
+        full = (key, quality, "i420")
+        patch = self._patches.get(full)
+        if patch is not None:
+            return patch
+        x0, y0, x1, y1 = box
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1 + 1, self.w), min(y1 + 1, self.h)
+        getattr(self, "_draw_" + key[0])(self._scratch, *key[1:])
+        bgr = degrade(np.ascontiguousarray(self._scratch[y0:y1, x0:x1]), quality)
+        ex0, ey0, ex1, ey1 = x0 - x0 % 2, y0 - y0 % 2, x1 + x1 % 2, y1 + y1 % 2
+        padded = cv2.copyMakeBorder(bgr, y0 - ey0, ey1 - y1, x0 - ex0, ex1 - x1, cv2.BORDER_REPLICATE)
+        y, u, v = to_i420(padded)
+        yp = y[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0].copy()
+        patch = (yp, u.copy(), v.copy(), (x0, y0, x1, y1), (ex0 // 2, ey0 // 2, ex1 // 2, ey1 // 2))
+        if len(self._patches) >= PATCH_CACHE:
+            self._patches.clear()
+        self._patches[full] = patch
+        return patch
+
+    # -- the elements, each drawn onto the scratch frame at its place ---------------------------------
+
+    def _draw_team(self, img, key: str, team: str) -> None:
+        self._centered(img, team, self._panel(img, key, (45, 45, 48)), 0.55, WHITE, 1)
+
+    def _draw_score(self, img, key: str, score: str) -> None:
+        self._centered(img, score, self._panel(img, key, (55, 55, 60)), 0.85, WHITE, 2)
+
+    def _draw_timer(self, img, show: bool, text: str | None, stopped: bool) -> None:
         box = self._panel(img, "timer", BLACK)
-        if not v.show_timer:
+        if not show:
             return
-        if v.timer.text is not None:
-            self._centered(img, v.timer.text, box, 0.95, WHITE, 2)
-        elif v.timer.phase in ("planted", "over"):
+        if text is not None:
+            self._centered(img, text, box, 0.95, WHITE, 2)
+        elif stopped:
             x0, y0, x1, y1 = box
             center = ((x0 + x1) // 2, (y0 + y1) // 2)
             cv2.circle(img, center, round(15 * self.s), RED, -1)
             self._centered(img, "C4", box, 0.5, WHITE, 1)
 
-    def _cards(self, img: np.ndarray, cards: list[Card], key: str) -> None:
+    @staticmethod
+    def _bar(c: Card, width: int) -> int:
+        return round((width - 12) * max(c.health, 0) / 100)
+
+    def _draw_card(self, img, key: str, i: int, name: str, side: str, alive: bool, bar: int, bomb: bool):
         x0, y0, x1, y1 = self._box(key)
         width = (x1 - x0) // 5
-        for i, c in enumerate(cards):
-            cx = x0 + i * width
-            color = (T_COLOR if c.side == "T" else CT_COLOR) if c.health > 0 else (70, 70, 70)
-            cv2.rectangle(img, (cx + 2, y0 + 2), (cx + width - 2, y1 - 2), DARK, -1)
-            cv2.rectangle(img, (cx + 2, y0 + 2), (cx + width - 2, y0 + 6), color, -1)
-            self._text(
-                img, c.name[:9], (cx + 6, y0 + round(26 * self.sy)), 0.4, WHITE if c.health > 0 else GREY
-            )
-            bar = round((width - 12) * max(c.health, 0) / 100)
-            if bar > 0:
-                top, bottom = y1 - round(16 * self.sy), y1 - round(8 * self.sy)
-                cv2.rectangle(img, (cx + 6, top), (cx + 6 + bar, bottom), GREEN, -1)
-            if c.has_bomb:
-                cv2.rectangle(img, (cx + width - 14, y1 - 20), (cx + width - 4, y1 - 4), RED, -1)
+        cx = x0 + i * width
+        color = (T_COLOR if side == "T" else CT_COLOR) if alive else (70, 70, 70)
+        cv2.rectangle(img, (cx + 2, y0 + 2), (cx + width - 2, y1 - 2), DARK, -1)
+        cv2.rectangle(img, (cx + 2, y0 + 2), (cx + width - 2, y0 + 6), color, -1)
+        self._text(img, name, (cx + 6, y0 + round(26 * self.sy)), 0.4, WHITE if alive else GREY)
+        if bar > 0:
+            top, bottom = y1 - round(16 * self.sy), y1 - round(8 * self.sy)
+            cv2.rectangle(img, (cx + 6, top), (cx + 6 + bar, bottom), GREEN, -1)
+        if bomb:
+            cv2.rectangle(img, (cx + width - 14, y1 - 20), (cx + width - 4, y1 - 4), RED, -1)
+
+    def _draw_banner(self, img, text: str) -> None:
+        self._centered(img, text, self._panel(img, "banner", (20, 20, 120)), 0.62, WHITE, 2)
+
+    def _draw_place(self, img, place: str) -> None:
+        x0, _, _, y1 = self._panel(img, "place")
+        self._text(img, place, (x0 + 6, y1 - 8), 0.6, WHITE, 1)
+
+    def _draw_kill(self, img, y: int, line: str) -> None:
+        x0, _, x1, _ = self._box("killfeed")
+        step = round(26 * self.sy)
+        cv2.rectangle(img, (x0, y), (x1, y + step - 3), (35, 35, 40), -1)
+        self._text(img, line, (x0 + 6, y + step - 9), 0.45, WHITE)
 
     def _minimap_box(self, img: np.ndarray) -> None:
         x0, y0, x1, y1 = self._box("minimap")
         cv2.rectangle(img, (x0, y0), (x1, y1), (90, 90, 90), max(1, round(2 * self.s)))
 
-    def _killfeed(self, img: np.ndarray, lines: list[str]) -> None:
-        x0, y0, x1, _ = self._box("killfeed")
-        step = round(26 * self.sy)
-        for i, line in enumerate(lines[-5:]):
-            y = y0 + i * step
-            cv2.rectangle(img, (x0, y), (x1, y + step - 3), (35, 35, 40), -1)
-            self._text(img, line[:40], (x0 + 6, y + step - 9), 0.45, WHITE)
-
-    def _player(self, img: np.ndarray, v: HudView) -> None:
+    def _draw_money(self, img, money: int) -> None:
         x0, _, _, y1 = self._panel(img, "money")
-        self._text(img, f"${v.money}", (x0 + 6, y1 - 7), 0.65, (120, 220, 120), 2)
-        x0, _, _, y1 = self._panel(img, "name", T_COLOR if v.side == "T" else CT_COLOR)
-        self._text(img, v.name or "", (x0 + 8, y1 - 8), 0.7, BLACK, 2)
+        self._text(img, f"${money}", (x0 + 6, y1 - 7), 0.65, (120, 220, 120), 2)
+
+    def _draw_name(self, img, side: str, name: str) -> None:
+        x0, _, _, y1 = self._panel(img, "name", T_COLOR if side == "T" else CT_COLOR)
+        self._text(img, name or "", (x0 + 8, y1 - 8), 0.7, BLACK, 2)
+
+    def _draw_vitals(self, img, health: int, armor: int) -> None:
         x0, _, _, y1 = self._panel(img, "vitals")
-        self._text(img, f"HP {v.health}", (x0 + 8, y1 - 11), 0.8, WHITE, 2)
-        self._text(img, f"AR {v.armor}", (x0 + round(200 * self.sx), y1 - 11), 0.8, WHITE, 2)
-        x0, y0, _, y1 = self._panel(img, "weapons")
-        lines = [w for w in (v.primary, v.secondary) if w] + [" ".join(v.utility)]
-        for i, line in enumerate(lines[:3]):
+        self._text(img, f"HP {health}", (x0 + 8, y1 - 11), 0.8, WHITE, 2)
+        self._text(img, f"AR {armor}", (x0 + round(200 * self.sx), y1 - 11), 0.8, WHITE, 2)
+
+    def _draw_weapons(self, img, lines: tuple[str, ...]) -> None:
+        x0, y0, _, _ = self._panel(img, "weapons")
+        for i, line in enumerate(lines):
             self._text(img, line, (x0 + 8, y0 + round((24 + 28 * i) * self.sy)), 0.6, WHITE, 1)

@@ -7,6 +7,7 @@ close by, damage just dealt or taken), and leaves a dead player shortly after th
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ class Shot:
     video_end: float
     player: int  # index into the footage's player order
     quality: str  # clean | jpeg | blur
-    kind: str  # live | pause | replay
+    kind: str  # live | pause | replay (no shot covers the pre-show or a break: no camera there)
 
 
 class Director:
@@ -33,10 +34,23 @@ class Director:
         r = self.rng.random()
         return "clean" if r >= self.degraded else ("jpeg" if r < 0.6 * self.degraded else "blur")
 
+    def cut(self, t: float) -> None:
+        """The broadcast cut away from the game (a break): the current shot ends at ``t``."""
+        if self.shots and self.shots[-1].video_end > t:
+            self.shots[-1].video_end = t
+
     def follow(
-        self, t: float, kind: str, alive: np.ndarray, action: np.ndarray, forced: int | None = None
+        self,
+        t: float,
+        kind: str,
+        alive: np.ndarray,
+        action: Callable[[], np.ndarray],
+        forced: int | None = None,
     ) -> Shot:
-        """The shot at video time ``t``; ``action`` scores each player's involvement right now."""
+        """The shot at video time ``t``; ``action()`` scores each player's involvement right now.
+
+        ``action`` is called only when a new shot is chosen (a few times a minute, not every frame).
+        """
         shot = self.shots[-1] if self.shots else None
         if (
             shot is not None
@@ -57,7 +71,7 @@ class Director:
         else:
             candidates = np.flatnonzero(alive) if alive.any() else np.arange(len(alive))
             noise = np.array([self.rng.random() * 0.5 for _ in candidates])
-            player = int(candidates[np.argmax(action[candidates] + noise)])
+            player = int(candidates[np.argmax(action()[candidates] + noise)])
         self.dead_since = None
         new = Shot(t, t + self.rng.uniform(*self.shot_s), player, self._quality(), kind)
         self.shots.append(new)

@@ -2,9 +2,11 @@
 
 A broadcast is not the demo played back. It starts with a pre-show (the unknown start offset), its
 clock may drift slightly against the server's, a tactical timeout keeps the video running while the
-game clock stands still, and instant replays between rounds show past footage while the game goes on
-unseen. The timeline is a list of :class:`Segment` that maps every video time to the demo tick it
-shows; it is the truth the sidecar records and the only place these realities are decided.
+game clock stands still, instant replays between rounds show past footage while the game goes on
+unseen, and between two blocks of rendered rounds (``render.rounds``) the broadcast cuts to a desk shot
+(a *break*, no HUD) while the game skips ahead by whole rounds, as an edited VOD does. The timeline
+is a list of :class:`Segment` that maps every video time to the demo tick it shows; it is the truth
+the sidecar records and the only place these realities are decided.
 """
 
 from __future__ import annotations
@@ -17,16 +19,16 @@ from pathlib import Path
 from chimera.clock import RoundClock
 from chimera.tables import TICK_RATE
 
-PRESHOW, LIVE, PAUSE, REPLAY = "preshow", "live", "pause", "replay"
+PRESHOW, LIVE, PAUSE, REPLAY, BREAK = "preshow", "live", "pause", "replay", "break"
 
 
 @dataclass(frozen=True)
 class Segment:
-    kind: str  # preshow | live | pause | replay
+    kind: str  # preshow | live | pause | replay | break
     video_start: float  # seconds
     video_end: float
     tick_start: float  # demo tick shown at video_start
-    tick_rate: float  # demo ticks per video second (0 while paused or in the pre-show)
+    tick_rate: float  # demo ticks per video second (0 while paused, in the pre-show or in a break)
 
     def tick_at(self, t: float) -> float:
         return self.tick_start + (t - self.video_start) * self.tick_rate
@@ -39,17 +41,23 @@ class Segment:
 class Realities:
     start_delay_s: tuple[float, float]
     drift_ppm: float
-    pause_round: int | None  # index among rendered rounds (0 = first) with a tactical timeout in freeze time
+    pause_round: int | None  # index among rendered rounds (0 = first, on through all blocks) with a timeout
     pause_after_s: float
     pause_s: float
     replay_rounds: tuple[int, ...]  # indices of rendered rounds followed by an instant replay
     replay_s: float
+    break_s: float  # the desk shot between two blocks of rounds
 
 
 def build(
     clocks: list[RoundClock], last_kill: dict[int, int], r: Realities, rng: random.Random
 ) -> list[Segment]:
-    """Segments for the rounds in ``clocks`` (consecutive), ending at the last round's end + 7 s."""
+    """Segments for the rounds in ``clocks`` (in order), ending at the last round's end + 7 s.
+
+    Where the next round in ``clocks`` is not the one after the last (a new block), the live footage
+    stops 4 s after that round's end (or after its replay), a :data:`BREAK` of ``break_s`` follows, and
+    the next live footage starts at the new block's first round start: the game time jumps ahead.
+    """
     rate = TICK_RATE * (1 + r.drift_ppm * 1e-6)
     delay = rng.uniform(*r.start_delay_s)
     segments = [Segment(PRESHOW, 0.0, delay, float(clocks[0].start_tick), 0.0)]
@@ -63,6 +71,10 @@ def build(
             video, tick = video + length, target_tick
 
     for i, c in enumerate(clocks):
+        if i and c.round_num != clocks[i - 1].round_num + 1:
+            live_until(clocks[i - 1].end_tick + 4 * TICK_RATE)
+            segments.append(Segment(BREAK, video, video + r.break_s, tick, 0.0))
+            video, tick = video + r.break_s, float(c.start_tick)
         live_until(c.start_tick)
         if i == r.pause_round:
             live_until(c.start_tick + r.pause_after_s * TICK_RATE)

@@ -52,8 +52,7 @@ def check_held_out(split: SplitParams, map_of: Mapping[str, str]) -> None:
     unknown = sorted(set(split.test_matches) - set(map_of))
     if unknown:
         raise SplitError(
-            f"pairs.split.test_matches names {unknown}, which are not among the matches "
-            f"{sorted(map_of)}"
+            f"pairs.split.test_matches names {unknown}, which are not among the matches {sorted(map_of)}"
         )
     trained = {m for name, m in map_of.items() if name not in split.test_matches}
     unseen = sorted({map_of[name] for name in split.test_matches} - trained)

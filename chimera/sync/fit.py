@@ -4,9 +4,13 @@
    last. A pause, a replay or a cut to a screen without the clock ends a run.
 2. *Round identity*: a run's values (``1:23``, ``1:22`` …) fit every round, so each run gets one
    candidate per (round, phase) whose demo clock has those values, with the offset ``b`` it implies.
-   A Viterbi pass picks one candidate per run: offsets must stay equal between runs (a jump forward is
-   a pause, allowed at a cost; going back is impossible), rounds never decrease, and where the team
-   scores were read, the round must be ``left + right + 1``.
+   A Viterbi pass picks one candidate per run: offsets stay equal between runs of continuous play; the
+   offset grows (the video ran on while the game clock stood: a pause) at a cost; it shrinks (the game
+   ran ahead of the video: an edited-out stretch, a break between blocks of rounds) only where a
+   stretch of at least ``sync.cut_blank_s`` without timer digits (a desk shot, a replay, a cut away)
+   lies between the two runs, at a cost plus a little per skipped round, so that where nothing else
+   tells, the nearest later round wins; rounds never decrease; and where the team scores were read,
+   the round must be ``left + right + 1`` (after a cut the scores are what names the round).
 3. *Fit*: the drift ``a`` is fitted once, robustly (scikit-learn RANSAC), on the deviations within
    chains of runs that share an offset (continuous play between pauses) and span ``min_drift_span_s``;
    each run's offset is then the median residual, and inliers are transitions within
@@ -28,6 +32,8 @@ from chimera.tables import TICK_RATE
 SAME_OFFSET_S = 0.35  # two runs with offsets this close are the same continuous play
 PAUSE_COST = 4.0
 SCORE_COST = 3.0
+CUT_COST = 4.0  # the game ran ahead of the video across a stretch without the timer
+SKIP_COST = 0.25  # per round skipped by such a cut (prefers the nearest round when no score was read)
 
 
 @dataclass(frozen=True)
@@ -118,20 +124,56 @@ def candidates(
     return out
 
 
-def _step_cost(prev: Candidate, cur: Candidate) -> float:
+def _step_cost(prev: Candidate, cur: Candidate, cut: bool = False) -> float:
+    """The cost of ``cur`` following ``prev``; ``cut``: the video left the game clock in between."""
     if cur.round_num < prev.round_num:
         return np.inf
     jump = cur.offset - prev.offset
     if jump < -SAME_OFFSET_S:
-        return np.inf  # the game cannot have run ahead of the video
+        # The game ran ahead of the video: impossible in continuous footage, what an edit does.
+        return CUT_COST + SKIP_COST * max(cur.round_num - prev.round_num - 1, 0) if cut else np.inf
     return 0.0 if jump <= SAME_OFFSET_S else PAUSE_COST
 
 
-def assign(options: list[list[Candidate]], rounds_seen: list[set[int]]) -> list[Candidate]:
+def blank_stretches(
+    readings: list[tuple[int, int | None]], bomb_icon: set[int], fps: float, min_s: float
+) -> list[tuple[int, int]]:
+    """(first, last) frames of the stretches of timer reads with no digits and no bomb icon, >= ``min_s``.
+
+    A stretch's length counts from its first blank read to the first read after it.
+    """
+    out, start, last = [], None, None
+    for f, value in [*readings, (None, 0)]:
+        blank = f is not None and value is None and f not in bomb_icon
+        if blank and start is None:
+            start = f
+        elif not blank and start is not None:
+            end = f if f is not None else last
+            if (end - start) / fps >= min_s:
+                out.append((start, last))
+            start = None
+        last = f if f is not None else last
+    return out
+
+
+def cuts_between(runs: list[list[Transition]], stretches: list[tuple[int, int]]) -> list[bool]:
+    """For each run, whether a blank stretch lies between the run before it and its first transition."""
+    out = []
+    for i, run in enumerate(runs):
+        lo = runs[i - 1][-1].frame if i else -1
+        out.append(any(lo < a and b < run[0].frame for a, b in stretches))
+    return out
+
+
+def assign(
+    options: list[list[Candidate]], rounds_seen: list[set[int]], cuts: list[bool] | None = None
+) -> list[Candidate]:
     """Viterbi over runs (each with at least one candidate); ``rounds_seen[i]``: rounds its scores imply.
 
+    ``cuts[i]``: a stretch without the timer precedes run ``i`` (the game may have run ahead there).
     Where no candidate can follow any of the previous run's (an impossible sequence), the path restarts.
     """
+    cuts = cuts or [False] * len(options)
 
     def own(i: int, c: Candidate) -> float:
         return SCORE_COST * sum(r != c.round_num for r in rounds_seen[i])
@@ -141,7 +183,7 @@ def assign(options: list[list[Candidate]], rounds_seen: list[set[int]]) -> list[
     for i in range(1, len(options)):
         row, arg = [], []
         for c in options[i]:
-            costs = [b + _step_cost(p, c) for p, b in zip(options[i - 1], best[-1], strict=True)]
+            costs = [b + _step_cost(p, c, cuts[i]) for p, b in zip(options[i - 1], best[-1], strict=True)]
             k = int(np.argmin(costs))
             row.append(costs[k] + own(i, c))
             arg.append(k if np.isfinite(costs[k]) else -1)
@@ -263,17 +305,20 @@ def extend_stopped_clock(
         settle = seg.video_time(min(stops)) + 0.5  # the display reacts to the plant or the end
         shown = [v for f, v in readings if f / fps >= seg.video_end and v is not None]
         frozen = shown[0] if shown else None  # the value of the last step, frozen if the round is over
+        last_ok = seg.video_end
         for f, value in readings:
             t = f / fps
             if not seg.video_end < t <= end:
                 continue
             # What the HUD must show for the clock to be stopped for the reason the demo gives: the bomb
             # icon after a plant, the frozen value after the end. A blank box (a replay, a desk shot) or a
-            # running clock ends the extension.
+            # running clock ends the extension at the last read that still showed the stop (the frames
+            # between that read and this one are unread: the replay may have begun on any of them).
             expected = (f in bomb_icon) if planted and t > settle else (value == frozen or t <= settle)
             if not expected:
-                end = t - 1 / fps
+                end = last_ok
                 break
+            last_ok = t
         out.append(replace(seg, video_end=max(seg.video_end, end), extended_s=max(0.0, end - seg.video_end)))
     return out
 

@@ -93,7 +93,9 @@ def sync_video(video: Path, match_dir: Path, params: SyncParams, round_time_s: f
             {left + right + 1 for f, left, right in found.scores if r[0].frame <= f <= r[-1].frame}
             for r, _ in kept
         ]
-        chosen = fitting.assign([o for _, o in kept], seen)
+        stretches = fitting.blank_stretches(found.readings, found.bomb_icon, found.fps, params.cut_blank_s)
+        cuts = fitting.cuts_between([r for r, _ in kept], stretches)
+        chosen = fitting.assign([o for _, o in kept], seen, cuts)
         segments = fitting.fit([r for r, _ in kept], chosen, found.fps, params)
         segments = fitting.rescue_short_runs(segments, short, demo, found.fps, params, round(round_time_s))
         segments = fitting.extend_stopped_clock(
@@ -146,11 +148,13 @@ def evaluate(
     """Errors of the fitted mapping against the renderer's truth, on a grid of video times."""
     segments = timeline.load_truth(truth_path).segments
     errors, bad_kind = [], 0
+    by_kind = {k: 0 for k in (timeline.PRESHOW, timeline.PAUSE, timeline.REPLAY, timeline.BREAK)}
     for seg in result.segments:
         for t in np.arange(seg.video_start, seg.video_end, step_s):
             true = timeline.locate(segments, float(t))
             if true.kind != timeline.LIVE:
                 bad_kind += 1
+                by_kind[true.kind] = by_kind.get(true.kind, 0) + 1
                 continue
             errors.append(abs(seg.tick(float(t)) - true.tick_at(float(t))) / TICK_RATE * 1000)
     clocks = round_clocks(
@@ -170,7 +174,8 @@ def evaluate(
     offsets = [abs(s.offset - _true_offset(segments, s)) * 1000 for s in result.segments]
     return {
         "errors_ms": errors,
-        "bad_kind": bad_kind,
+        "bad_kind": bad_kind,  # grid points of fitted segments on footage that is not live play
+        "bad_kinds": by_kind,  # ... by the kind of footage (pre-show, pause, replay, break)
         "shown": shown,
         "read": read,
         "offset_errors_ms": offsets,
@@ -289,7 +294,11 @@ def metrics(
         "median_abs_error_ms": float(np.median(errors)) if errors.size else None,
         "p95_abs_error_ms": float(np.percentile(errors, 95)) if errors.size else None,
         "frac_pairs_within_500ms": float((errors <= 500).mean()) if errors.size else None,
-        "pairs_from_replay_or_pause": int(sum(ev["bad_kind"] for ev in evals)),
+        "pairs_from_replay_or_pause": int(sum(ev["bad_kind"] for ev in evals)),  # or break or pre-show
+        "pairs_from_kind": {
+            kind: int(sum(ev.get("bad_kinds", {}).get(kind, 0) for ev in evals))
+            for kind in (timeline.PRESHOW, timeline.PAUSE, timeline.REPLAY, timeline.BREAK)
+        },
         "ocr_read_rate": (sum(ev["read"] for ev in evals) / shown)
         if shown
         else (sum(v is not None for v in readings) / len(readings) if readings else None),
