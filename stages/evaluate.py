@@ -1,4 +1,4 @@
-"""DVC stage ``evaluate@<M>``: one model on the test split (chimera.evaluate).
+"""DVC stage ``evaluate@<M>``: one model on the test split, beside its baselines (chimera.evaluate).
 
 Usage: ``python stages/evaluate.py NAME MODEL_DIR`` (dvc.yaml's foreach passes both).
 """
@@ -17,9 +17,11 @@ if __name__ == "__main__":
         lambda p: run(
             p.evaluate,
             p.grpo.reward_weights,
+            p.ingest.sim.max_rounds,
             name,
             model_dir,
             test_file=Path("data/grpo/test.jsonl"),
+            train_file=Path("data/grpo/train.jsonl"),
             out_file=Path(f"data/predictions/{name}.jsonl"),
             metrics_file=Path(f"metrics/eval_{name}.json"),
             fields_file=Path(f"metrics/fields_{name}.json"),
