@@ -144,7 +144,10 @@ def score(text: str, truth: Mapping, weights: Mapping[str, float]) -> dict:
     state = (parsed.data or {}).get("game_state")
     state = state if isinstance(state, dict) else {}
     true_state = truth["game_state"]
-    fields = {f: field_match(f, state.get(f), true_state[f]) for f in known_fields(truth.get("unknown"))}
+    fields = {  # a field the answer leaves out is wrong, never an answered null
+        f: field_match(f, state[f], true_state[f]) if f in state else 0.0
+        for f in known_fields(truth.get("unknown"))
+    }
     decides = truth.get("pro_action") is not None
     reward = total(text, truth, weights) if decides else None
     advice = advice_text(parsed.output.advice.model_dump()) if parsed.ok else None

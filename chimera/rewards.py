@@ -142,7 +142,7 @@ def percept(pred_state: object, true_state: object, unknown: object = ()) -> flo
     fields = [f for f in known_fields(unknown) if f in true_state]
     if not fields:
         return 0.0
-    return sum(field_match(f, pred.get(f), true_state[f]) for f in fields) / len(fields)
+    return sum(field_match(f, pred[f], true_state[f]) if f in pred else 0.0 for f in fields) / len(fields)
 
 
 # -- decision ---------------------------------------------------------------------------------------

@@ -127,6 +127,13 @@ def test_null_is_a_value_and_only_unknown_fields_are_skipped():
     assert score(answer(weapon_primary=None), truth, WEIGHTS)["fields"]["weapon_primary"] == 1.0
 
 
+def test_a_field_left_out_is_wrong_even_where_the_truth_is_null():
+    truth = {**TRUTH, "game_state": {**TRUTH["game_state"], "weapon_primary": None}, "unknown": []}
+    assert score("no JSON at all", truth, WEIGHTS)["field_accuracy"] == 0.0
+    partial = json.dumps({"game_state": {"player_health": 87}})
+    assert score(partial, truth, WEIGHTS)["fields"]["weapon_primary"] == 0.0
+
+
 def test_a_frame_with_no_decision_left_has_no_decision_score():
     r = score(answer(), {**TRUTH, "pro_action": None}, WEIGHTS)
     assert r["reward_decision"] is None and r["reward_total"] is None and r["advice"] is None
