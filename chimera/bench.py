@@ -204,6 +204,7 @@ def _model_rows(params) -> list[tuple[str, str, str]]:
             f"{metrics['train_samples_per_second']:.1f} samples/s",
         )
     )
+    rows.append(_grpo_row(params, base, train))
     test = [json.loads(line) for line in (grpo / "test.jsonl").open()][:16]
     images = [open_image(Path(r["image"])) for r in test]
     batch = params.evaluate.batch_size
@@ -220,6 +221,38 @@ def _model_rows(params) -> list[tuple[str, str, str]]:
             )
         )
     return rows
+
+
+def _grpo_row(params, start: Path, train: list[dict]) -> tuple[str, str, str]:
+    """One GRPO step (generation, reference and policy passes, backward) at G = 8 on two frames, TRL's
+    stock trainer against :class:`chimera.vision_cache.CachedGRPOTrainer`; the faster of two tries each."""
+    import torch
+
+    from chimera.grpo import build_trainer as grpo_trainer
+
+    frames = [r for r in train if r["ground_truth"]["pro_action"] is not None][:2]
+    g = 8
+    best: dict[bool, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for cache in (False, True, False, True):
+            grpo = params.grpo.model_copy(
+                update={"max_steps": 1, "batch_size": 2 * g, "num_generations": g, "vision_cache": cache}
+            )
+            trainer = grpo_trainer(
+                params.model_copy(update={"grpo": grpo}), start, frames, Path(tmp) / str(cache)
+            )
+            trainer.current_gradient_accumulation_steps = 1  # set by Trainer's loop, not run here
+            batch = [trainer.train_dataset[i] for i in [0] * g + [1] * g]
+            torch.manual_seed(0)
+            began = time.perf_counter()
+            out = trainer._generate_and_score_completions(batch)
+            trainer.compute_loss(trainer.model, out).backward()
+            best[cache] = min(best.get(cache, float("inf")), time.perf_counter() - began)
+    return (
+        f"GRPO step, G = {g}, 2 frames, {params.grpo.max_completion_length} tokens (stock / vision cache)",
+        f"{best[False]:.2f} / {best[True]:.2f} s",
+        f"cache {best[False] / best[True]:.2f}x faster",
+    )
 
 
 if __name__ == "__main__":
