@@ -62,6 +62,10 @@ test: setup
 bench: setup
 	$(PY) -m chimera.bench
 
+# Only on a machine with a GPU (nothing else depends on it): record its figures in the README.
+gpu-smoke: setup
+	$(PY) -m chimera.smoke configs/qwen3-vl-8b.json
+
 push: setup
 	$(DVC) push
 
