@@ -158,3 +158,56 @@ def test_a_killed_run_resumes_to_the_same_adapter(base_dir, tmp_path, caplog):
     assert moved  # the run learned something, so equality below is not that of two untouched inits
     for key in a:
         assert torch.allclose(a[key], b[key], atol=1e-6), key
+
+
+@pytest.mark.parametrize("scale", ["none", "group"])
+def test_with_scale_rewards_none_a_larger_contribution_gives_a_larger_advantage_spread(
+    base_dir, tmp_path, scale
+):
+    """SPEC §8: group scaling divides phi out of the step; ``none`` lets it scale the step. The
+    completions are scored as if alternately agreeing with the pro and deviating (the sampled text is
+    ignored), so the rewards are the SPEC total of two fixed answers on a won round, whose gap is
+    (0.3 + 0.25 phi) times the decision gap. (On a lost round it is (0.3 - 0.15 phi): there a larger
+    phi shrinks the seed total's spread, the fact SPEC §8 records.)"""
+    from chimera.phrases import phrase
+    from chimera.rewards import total
+    from chimera.schema import ModelOutput
+
+    example = ModelOutput.example().model_dump()
+    weights = PARAMS.grpo.reward_weights.model_dump()
+
+    def answer(features):
+        return json.dumps({**example, "advice": {**example["advice"], "primary_action": phrase(features)}})
+
+    def canned(completions, ground_truth, **_):
+        out = []
+        for i, gt in enumerate(ground_truth):
+            truth = json.loads(gt)
+            pro = truth["pro_action"]["behavior"]
+            other = {**pro, "movement_direction": -pro["movement_direction"] or 1, "initiated_engagement": 1}
+            out.append(total(answer(pro if i % 2 else other), truth, weights)["total"])
+        return out
+
+    spread = {}
+    for phi_share in (0.1, 1.0):
+        grpo = write_grpo_dir(tmp_path / f"g{phi_share}", n_train=2)
+        rows = [json.loads(line) for line in (grpo / "train.jsonl").open()]
+        contribution = {
+            "damage_dealt": round(100 * phi_share),
+            "max_round_damage": 100,
+            "survival_time": 60 * phi_share,
+            "round_duration": 60,
+            "objective_action": int(phi_share == 1.0),
+        }
+        for r in rows:
+            r["ground_truth"].update(round_won=True, player_contribution=contribution)
+        params = with_grpo(batch_size=8, num_generations=4, scale_rewards=scale)
+        trainer = build_trainer(
+            params, base_dir, rows, tmp_path / f"ck{phi_share}", reward_funcs=[canned, *REWARDS[1:]]
+        )
+        out = trainer._generate_and_score_completions([trainer.train_dataset[i] for i in (0,) * 4 + (1,) * 4])
+        spread[phi_share] = float(out["advantages"].abs().mean())
+    if scale == "none":
+        assert spread[1.0] > 1.5 * spread[0.1] > 0
+    else:
+        assert spread[1.0] == pytest.approx(spread[0.1], rel=0.05)  # the std divides phi out
