@@ -216,6 +216,7 @@ class SyncParams(Strict):
         "at least this long with no timer digits and no bomb icon",
         gt=0,
     )
+    workers: int = _describe("videos synced in parallel processes", ge=1, le=16)
 
 
 class SplitParams(Strict):
@@ -235,6 +236,7 @@ class PairsParams(Strict):
     name_crop: Box = _describe("the spectated player's name on the HUD")
     vitals_crop: Box = _describe("health and armour on the HUD")
     money_crop: Box = _describe("money on the HUD")
+    workers: int = _describe("videos paired in parallel processes", ge=1, le=16)
     not_shown: list[GameStateField] = _describe(
         "game_state fields the footage does not display: unknown in the truth, skipped by scoring (SPEC §5)"
     )
@@ -358,6 +360,20 @@ class TinyModelParams(Strict):
     text_kv_heads: int = _describe("language model key/value heads", ge=1)
 
 
+class PretrainParams(Strict):
+    """The tiny default's synthetic pretraining (:mod:`chimera.models.pretrain`, SPEC §9)."""
+
+    seed: int = _describe("seed of the synthetic task stream and of the trainer", ge=0)
+    steps: int = _describe("optimiser steps", ge=1)
+    batch_size: int = _describe("samples per step", ge=1)
+    learning_rate: float = _describe("peak AdamW learning rate (cosine schedule)", gt=0, le=1)
+    warmup_steps: int = _describe("linear warm-up steps", ge=0)
+    frame_share: float = _describe("share of 1280x720 frame tasks with the §4 JSON answer", ge=0, le=1)
+    eval_every: int = _describe("held-out evaluation every this many steps", ge=1)
+    eval_samples: int = _describe("held-out samples per task at each evaluation", ge=1)
+    eval_frames: int = _describe("held-out frames generated at the end to score JSON validity", ge=0)
+
+
 class ModelParams(Strict):
     base: str = _describe(
         "'tiny' (built here), or a local directory holding a Qwen3-VL checkpoint", min_length=1
@@ -367,6 +383,7 @@ class ModelParams(Strict):
         "vision tokens per frame at most (the processor's pixel budget)", ge=16, le=16384
     )
     tiny: TinyModelParams
+    pretrain: PretrainParams = _describe("synthetic pretraining of the tiny default")
 
 
 class Params(Strict):

@@ -36,7 +36,7 @@ from trl import GRPOConfig, GRPOTrainer
 from chimera.config import GrpoParams, Params
 from chimera.errors import ChimeraError
 from chimera.io import write_json
-from chimera.models.directory import check, load
+from chimera.models.directory import check, load, resolve
 from chimera.models.lora import coverage, lora_config
 from chimera.prompt import INSTRUCTION
 from chimera.rewards import COMPONENTS, reward_functions
@@ -210,7 +210,7 @@ def run(
         "seconds": result.metrics.get("train_runtime"),
     }
     if PartialState().is_main_process:
-        save(trainer.model, check(start_dir), out_dir)  # training never changes the processor
+        save(trainer.model, check(resolve(start_dir)), out_dir)  # training never changes the processor
         shutil.rmtree(checkpoints)
         if summary_file is not None:
             write_json(summary_file, summary)

@@ -1,4 +1,5 @@
-"""Process-wide policy every stage and test runs under, applied when ``chimera`` is imported.
+"""Process-wide policy every stage and test runs under, applied when ``chimera`` is imported, and the one
+way stages fan work out to processes.
 
 Nothing may reach the network (Hugging Face hub downloads and telemetry, DVC analytics), and numeric
 libraries use one intra-op thread: with two threads on these 2-core machines identical CPU runs stalled
@@ -8,7 +9,13 @@ raise the thread count explicitly. The Makefile exports the same values for the 
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from logging.handlers import QueueHandler, QueueListener
 
 POLICY = {
     "HF_HUB_OFFLINE": "1",
@@ -27,3 +34,36 @@ POLICY = {
 def apply() -> None:
     for key, value in POLICY.items():
         os.environ.setdefault(key, value)
+
+
+@contextmanager
+def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes started fresh (``spawn``), never forked: a process that has already run Tesseract
+    (OpenMP) or PyTorch threads deadlocks children forked from it, as the test suite showed. The workers'
+    log records are sent back and handled by this process's loggers, so a warning a worker logs is
+    seen (and tested) like one logged here."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    listener = QueueListener(queue, _Forward())
+    listener.start()
+    level = logging.getLogger().getEffectiveLevel()
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_log_to, initargs=(queue, level)
+        ) as pool:
+            yield pool
+    finally:
+        listener.stop()
+
+
+class _Forward(logging.Handler):
+    """Hands a worker's record to the logger of the same name here."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logging.getLogger(record.name).handle(record)
+
+
+def _log_to(queue, level: int) -> None:
+    root = logging.getLogger()
+    root.handlers[:] = [QueueHandler(queue)]
+    root.setLevel(level)

@@ -36,9 +36,11 @@ def test_8b_architecture_and_lora_coverage():
 def test_modules_to_save_are_counted_in_full():
     arch = json.loads(CONFIG.read_text())["text_config"]
     params = load_params()
-    assert params.sft.lora.modules_to_save == ["language_model.norm", "lm_head"]
+    head = params.sft.lora.model_copy(update={"modules_to_save": ["language_model.norm", "lm_head"]})
     lora_only = params.sft.lora.model_copy(update={"modules_to_save": []})
-    _, (with_head, _) = check(CONFIG, params)
+    _, (with_head, _) = check(
+        CONFIG, params.model_copy(update={"sft": params.sft.model_copy(update={"lora": head})})
+    )
     _, (without, _) = check(
         CONFIG, params.model_copy(update={"sft": params.sft.model_copy(update={"lora": lora_only})})
     )
@@ -63,7 +65,7 @@ def test_cli_prints_the_report():
     result = CliRunner().invoke(app, ["check-model", str(CONFIG)])
     assert result.exit_code == 0, result.output
     assert "8.77 B parameters" in result.output and "sft" in result.output and "grpo" in result.output
-    assert "(modules_to_save): language_model.norm, lm_head" in result.output  # the tiny default
+    assert "GRPO step at G = 16" in result.output
     missing = CliRunner().invoke(app, ["check-model", "configs/nope.json"])
     assert missing.exit_code == 2
 

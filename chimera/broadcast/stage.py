@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from chimera.broadcast.render import render_match
 from chimera.config import RenderParams
 from chimera.io import atomic_path
+from chimera.runtime import process_pool
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def run(
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
         jobs = [(m, tmp, params, round_time_s, str(params.seed)) for m in matches]
-        with ProcessPoolExecutor(max_workers=params.workers) as pool:
+        with process_pool(params.workers) as pool:
             names = [Path(p).name for p in pool.map(_render, jobs)]
     if not matches:
         log.info("render: ingest.source is %r: nothing to render, %s left empty", source, out_dir)

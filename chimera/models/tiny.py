@@ -82,7 +82,11 @@ def corpus(seed: int, samples: int) -> Iterator[str]:
 
 def train_tokenizer(vocab_size: int, seed: int) -> PreTrainedTokenizerFast:
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    # Digits are split one by one before byte-level BPE, as Qwen's tokenizer does: reading "4750" is then
+    # four choices among ten digit tokens, not one rare merged token per number.
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+    )
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,

@@ -16,6 +16,7 @@ from chimera.errors import ChimeraError
 from chimera.io import atomic_path, write_json
 from chimera.pairs.split import SPLITS, assign_splits, check_held_out
 from chimera.pairs.video import SKIP_REASONS, Pair, VideoResult, pair_video
+from chimera.runtime import process_pool
 from chimera.tables import TICK_RATE
 
 log = logging.getLogger(__name__)
@@ -64,12 +65,12 @@ def run(
         raise PairsError(f"{sync_dir}: no sync output (run the sync stage first)")
     parsed = [Path(parsed_dir) / v.stem for v in videos if (Path(parsed_dir) / v.stem).is_dir()]
     check_held_out(params.split, {d.name: _map_of(d) for d in parsed})
-    results: list[VideoResult] = []
     evals: list[dict] = []
     missing_sync = 0
     image_root = _relative(Path(out_dir)) / "frames"
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
+        jobs = []
         for video in videos:
             match_dir = Path(parsed_dir) / video.stem
             if not match_dir.is_dir():
@@ -80,11 +81,12 @@ def run(
                 log.error("skipping %s: no sync output %s", video, Path(sync_dir) / f"{video.stem}.json")
                 missing_sync += 1
                 continue
-            result = pair_video(
-                video, match_dir, segments, params, sync, tmp / "frames" / video.stem, image_root / video.stem
-            )
-            results.append(result)
-            truth = video.with_suffix(".truth.json")
+            frames = (tmp / "frames" / video.stem, image_root / video.stem)
+            jobs.append((video, match_dir, segments, params, sync, *frames))
+        with process_pool(params.workers) as pool:
+            results = list(pool.map(_pair_one, jobs))
+        for result in results:
+            truth = result.video.with_suffix(".truth.json")
             if truth.exists() and result.pairs:
                 evals.append(evaluate(result.pairs, truth))
         pairs = [p for r in results for p in r.pairs]
@@ -99,6 +101,11 @@ def run(
     if not pairs:
         log.warning("no pairs at all from %d videos in %s", len(videos), vod_dir)
     return out
+
+
+def _pair_one(job: tuple) -> VideoResult:
+    """One video in a worker process (frames are written straight into the stage's temporary output)."""
+    return pair_video(*job)
 
 
 # -- evaluation (the only reader of the truth sidecar) -------------------------------------------------

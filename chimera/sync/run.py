@@ -26,6 +26,7 @@ from chimera.clock import display_at, round_clocks, transitions
 from chimera.config import SyncParams
 from chimera.errors import ChimeraError
 from chimera.io import atomic_path, write_json
+from chimera.runtime import process_pool
 from chimera.sync import fit as fitting
 from chimera.sync.scan import Scan, VideoError, scan
 from chimera.tables import TICK_RATE
@@ -206,19 +207,25 @@ def run(
     results, evals = [], []
     skipped: list[dict] = []  # {"video", "reason"}: could not be decoded
     unmatched: list[str] = []  # named after no parsed match
+    matched = []
+    for video in videos:
+        if (parsed_dir / video.stem).is_dir():
+            matched.append(video)
+        else:
+            log.warning(
+                "%s: skipped (no parsed match %s: name the video after one)", video, parsed_dir / video.stem
+            )
+            unmatched.append(str(video))
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
-        for video in videos:
+        jobs = [(v, parsed_dir / v.stem, params, round_time_s) for v in matched]
+        with process_pool(params.workers) as pool:
+            outcomes = list(pool.map(_sync_one, jobs))
+        for video, (result, reason) in zip(matched, outcomes, strict=True):
             match_dir = parsed_dir / video.stem
-            if not match_dir.is_dir():
-                log.warning("%s: skipped (no parsed match %s: name the video after one)", video, match_dir)
-                unmatched.append(str(video))
-                continue
-            try:
-                result = sync_video(video, match_dir, params, round_time_s)
-            except VideoError as err:
-                log.error("%s: skipped (%s)", video, err.reason)
-                skipped.append({"video": str(video), "reason": err.reason})
+            if result is None:
+                log.error("%s: skipped (%s)", video, reason)
+                skipped.append({"video": str(video), "reason": reason})
                 continue
             (tmp / f"{video.stem}.json").write_text(json.dumps(result.as_json(), indent=1) + "\n")
             log.info(
@@ -245,6 +252,15 @@ def run(
             rows, schema={"match": pl.String, "video_s": pl.Float64, "residual_ms": pl.Float64}, orient="row"
         ).write_csv(tmp)
     return results
+
+
+def _sync_one(job: tuple) -> tuple[SyncResult | None, str | None]:
+    """One video in a worker process: its result, or None and why it could not be decoded."""
+    video, match_dir, params, round_time_s = job
+    try:
+        return sync_video(video, match_dir, params, round_time_s), None
+    except VideoError as err:
+        return None, err.reason
 
 
 def _nothing_synced(
