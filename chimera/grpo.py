@@ -40,7 +40,7 @@ from chimera.models.directory import check, load, resolve
 from chimera.models.lora import coverage, lora_config
 from chimera.prompt import INSTRUCTION
 from chimera.rewards import COMPONENTS, reward_functions
-from chimera.training import StepAlignedDVCLive, fingerprint, resume_point, save, use_bf16
+from chimera.training import StepAlignedDVCLive, fingerprint, resume_point, save, trainer_args
 from chimera.vision_cache import CachedGRPOTrainer
 
 log = logging.getLogger(__name__)
@@ -68,22 +68,7 @@ def examples(rows: list[dict]) -> datasets.Dataset:
 
 def trainer_config(grpo: GrpoParams, output_dir: Path) -> GRPOConfig:
     return GRPOConfig(
-        output_dir=str(output_dir),
-        seed=grpo.seed,
-        data_seed=grpo.seed,
-        max_steps=grpo.max_steps,
-        per_device_train_batch_size=grpo.batch_size,
-        gradient_accumulation_steps=grpo.grad_accum,
-        learning_rate=grpo.learning_rate,
-        warmup_steps=grpo.warmup_steps,
-        lr_scheduler_type=grpo.lr_scheduler,
-        logging_steps=1,
-        save_strategy="steps",
-        save_steps=grpo.save_steps,
-        save_total_limit=2,
-        activation_checkpointing=grpo.gradient_checkpointing,
-        bf16=use_bf16(grpo.bf16),
-        use_cpu=not torch.cuda.is_available(),
+        **trainer_args(grpo, output_dir),
         num_generations=grpo.num_generations,
         temperature=grpo.temperature,
         max_completion_length=grpo.max_completion_length,
@@ -95,9 +80,6 @@ def trainer_config(grpo: GrpoParams, output_dir: Path) -> GRPOConfig:
         reward_weights=[1.0 if c == "total" else 0.0 for c in COMPONENTS],
         use_vllm=grpo.use_vllm,
         vllm_mode=grpo.vllm_mode,
-        dataloader_num_workers=0,
-        report_to="none",  # DVCLiveCallback is added by hand, to write where dvc.yaml expects it
-        disable_tqdm=False,
     )
 
 

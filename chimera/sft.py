@@ -43,7 +43,7 @@ from chimera.rewards import decision
 from chimera.rounds import select_frames
 from chimera.schema import ModelOutput
 from chimera.targets import sft_target
-from chimera.training import StepAlignedDVCLive, fingerprint, resume_point, save, train_loss, use_bf16
+from chimera.training import StepAlignedDVCLive, fingerprint, resume_point, save, train_loss, trainer_args
 
 log = logging.getLogger(__name__)
 
@@ -102,32 +102,13 @@ def agreement_with_pro(rows: list[dict], max_rounds: int, advice: str) -> dict:
 
 def trainer_config(train: TrainParams, output_dir: Path, validate: bool) -> SFTConfig:
     """TRL's config from our knobs; with ``validate``, the val loss is logged at every checkpoint."""
-    bf16 = use_bf16(train.bf16)
     return SFTConfig(
+        **trainer_args(train, output_dir),
         eval_strategy="steps" if validate else "no",
         eval_steps=train.save_steps,
         per_device_eval_batch_size=train.batch_size,
-        output_dir=str(output_dir),
-        seed=train.seed,
-        data_seed=train.seed,
-        max_steps=train.max_steps,
-        per_device_train_batch_size=train.batch_size,
-        gradient_accumulation_steps=train.grad_accum,
-        learning_rate=train.learning_rate,
-        warmup_steps=train.warmup_steps,
-        lr_scheduler_type=train.lr_scheduler,
-        logging_steps=1,
-        save_strategy="steps",
-        save_steps=train.save_steps,
-        save_total_limit=2,
-        activation_checkpointing=train.gradient_checkpointing,
-        bf16=bf16,
-        use_cpu=not torch.cuda.is_available(),
         assistant_only_loss=True,
         max_length=None,  # image tokens must never be truncated
-        dataloader_num_workers=0,
-        report_to="none",  # DVCLiveCallback is added by hand, to write where dvc.yaml expects it
-        disable_tqdm=False,
     )
 
 

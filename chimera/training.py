@@ -1,6 +1,7 @@
 """What every training stage (SFT now, GRPO next) shares around TRL's trainers.
 
 - :func:`use_bf16`: bf16 where the GPU supports it, fp32 on CPU.
+- :func:`trainer_args`: the ``TrainingArguments`` both TRL configs take from our ``TrainParams``.
 - :func:`fingerprint`: what a checkpoint must share with this run to be resumed from (params, data, base).
 - :func:`resume_point`: the last *complete* checkpoint. transformers writes ``trainer_state.json`` last in
   ``Trainer._save_checkpoint`` (after the weights, optimizer, scheduler and RNG state), so a checkpoint
@@ -25,6 +26,7 @@ from peft import PeftModel
 from transformers.integrations import DVCLiveCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from chimera.config import TrainParams
 from chimera.io import atomic_path
 from chimera.models.directory import content_hash
 
@@ -37,6 +39,32 @@ def use_bf16(setting: str | bool) -> bool:
     if setting == "auto":
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     return bool(setting)
+
+
+def trainer_args(train: TrainParams, output_dir: Path) -> dict:
+    """What ``SFTConfig`` and ``GRPOConfig`` both take from our knobs: steps, batch, schedule, checkpoints
+    (every ``save_steps``, the last two kept), precision, and one log entry per step."""
+    return {
+        "output_dir": str(output_dir),
+        "seed": train.seed,
+        "data_seed": train.seed,
+        "max_steps": train.max_steps,
+        "per_device_train_batch_size": train.batch_size,
+        "gradient_accumulation_steps": train.grad_accum,
+        "learning_rate": train.learning_rate,
+        "warmup_steps": train.warmup_steps,
+        "lr_scheduler_type": train.lr_scheduler,
+        "logging_steps": 1,
+        "save_strategy": "steps",
+        "save_steps": train.save_steps,
+        "save_total_limit": 2,
+        "activation_checkpointing": train.gradient_checkpointing,
+        "bf16": use_bf16(train.bf16),
+        "use_cpu": not torch.cuda.is_available(),
+        "dataloader_num_workers": 0,
+        "report_to": "none",  # DVCLiveCallback is added by hand, to write where dvc.yaml expects it
+        "disable_tqdm": False,
+    }
 
 
 def fingerprint(settings: object, data_files: Iterable[Path], base_dir: Path) -> str:

@@ -8,7 +8,6 @@ import logging
 import pytest
 import torch
 from safetensors.torch import load_file
-from transformers import TrainerCallback
 
 from chimera.config import load_params
 from chimera.grpo import GrpoError, build_trainer, examples, run
@@ -16,6 +15,7 @@ from chimera.models.base import prepare
 from chimera.rewards import COMPONENTS, completion_text
 from chimera.training import ADAPTER
 from tests.grpofiles import write_grpo_dir
+from tests.killing import KillAt, Killed
 
 PARAMS = load_params()
 
@@ -119,19 +119,6 @@ def test_the_vision_cache_gives_trls_log_probs_and_loss_and_encodes_each_frame_o
     assert trainer.vision_features.encoded == 2 < trainer.vision_features.calls  # 2 frames, many copies
     assert trainer.processed_images.processed == 2 < trainer.processed_images.calls
     assert type(trainer.processing_class.image_processor).__name__ == "ProcessedImages"
-
-
-class Killed(Exception):
-    pass
-
-
-class KillAt(TrainerCallback):
-    def __init__(self, step):
-        self.step = step
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if state.global_step == self.step:
-            raise Killed
 
 
 def test_a_killed_run_resumes_to_the_same_adapter(base_dir, tmp_path, caplog):

@@ -8,7 +8,6 @@ import pytest
 import torch
 from peft import PeftModel
 from safetensors.torch import load_file
-from transformers import TrainerCallback
 
 from chimera.config import load_params
 from chimera.models.base import prepare
@@ -17,6 +16,7 @@ from chimera.models.lora import coverage
 from chimera.sft import SftError, answer, build_trainer, checkpoint_key, run, vision_grad_norms
 from chimera.training import ADAPTER, resume_point, save
 from tests.grpofiles import write_grpo_dir
+from tests.killing import KillAt, Killed
 
 PARAMS = load_params()
 
@@ -105,19 +105,6 @@ def test_saved_adapter_and_merged_model_give_the_trained_logits(base_dir, rows, 
         # merging rounds W + BA in fp32: the logits agree to ~1e-5 of their scale, not bit for bit
         error = (merged(**batch).logits - trained).abs().max()
         assert error <= 1e-4 * trained.abs().max(), (error, trained.abs().max())
-
-
-class Killed(Exception):
-    pass
-
-
-class KillAt(TrainerCallback):
-    def __init__(self, step):
-        self.step = step
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if state.global_step == self.step:
-            raise Killed
 
 
 RESUMABLE = with_train(max_steps=4, save_steps=2)
