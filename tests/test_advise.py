@@ -17,7 +17,7 @@ from chimera.schema import ModelOutput
 @pytest.fixture(scope="module")
 def base_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("models") / "base"
-    prepare(load_params().model, out)
+    prepare(load_params().model.model_copy(update={"base": "tiny"}), out)  # a directory of weights to cut
     return out
 
 
