@@ -29,18 +29,16 @@ from pathlib import Path
 import datasets
 import torch
 from accelerate import PartialState
-from peft import get_peft_model
-from transformers import TrainerCallback, set_seed
+from transformers import TrainerCallback
 from trl import GRPOConfig, GRPOTrainer
 
 from chimera.config import GrpoParams, Params
 from chimera.errors import ChimeraError
 from chimera.io import write_json
-from chimera.models.directory import check, load, resolve
-from chimera.models.lora import coverage, lora_config
+from chimera.models.directory import check, resolve
 from chimera.prompt import INSTRUCTION
 from chimera.rewards import COMPONENTS, reward_functions
-from chimera.training import StepAlignedDVCLive, fingerprint, resume_point, save, trainer_args
+from chimera.training import fingerprint, lora_model, resume_point, save, trainer_args, with_live
 from chimera.vision_cache import CachedGRPOTrainer
 
 log = logging.getLogger(__name__)
@@ -103,10 +101,7 @@ def build_trainer(
     ``reward_funcs`` replaces the SPEC §8 rewards (in :data:`chimera.rewards.COMPONENTS` order, the first
     drives the policy): tests use it to give an untrained model a reward with some spread."""
     grpo = params.grpo
-    model, processor = load(start_dir)
-    set_seed(grpo.seed)  # the LoRA init draws from the global generator
-    peft_model = get_peft_model(model, lora_config(grpo.lora))
-    vision, language = coverage(peft_model)
+    peft_model, processor, vision, language = lora_model(start_dir, grpo.seed, grpo.lora)
     if vision or not language:
         raise GrpoError(
             f"grpo.lora.targets wraps {vision} vision and {language} language layers; Phase 2 trains the "
@@ -117,12 +112,7 @@ def build_trainer(
             param.requires_grad_(False)
     if trainable_vision(peft_model):
         raise GrpoError(f"vision parameters left trainable: {trainable_vision(peft_model)[:3]}")
-    callbacks = list(callbacks)
-    if live_dir is not None and PartialState().is_main_process:
-        from dvclive import Live
-
-        live = Live(str(live_dir), dvcyaml=None, save_dvc_exp=False, resume=resuming)
-        callbacks.append(StepAlignedDVCLive(live=live))
+    callbacks = with_live(callbacks, live_dir, resuming)
     trainer_class = CachedGRPOTrainer if grpo.vision_cache else GRPOTrainer
     return trainer_class(
         model=peft_model,

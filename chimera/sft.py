@@ -27,23 +27,29 @@ from pathlib import Path
 import datasets
 import torch
 from accelerate import PartialState
-from peft import get_peft_model
-from transformers import TrainerCallback, set_seed
+from transformers import TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
 from chimera.advice import situational
 from chimera.config import Params, TrainParams
 from chimera.errors import ChimeraError
 from chimera.io import write_json
-from chimera.models.directory import load
-from chimera.models.lora import coverage, lora_config
+from chimera.models.lora import coverage
 from chimera.phrases import extract, phrase
 from chimera.prompt import INSTRUCTION
 from chimera.rewards import decision
 from chimera.rounds import select_frames
 from chimera.schema import ModelOutput
 from chimera.targets import sft_target
-from chimera.training import StepAlignedDVCLive, fingerprint, resume_point, save, train_loss, trainer_args
+from chimera.training import (
+    fingerprint,
+    lora_model,
+    resume_point,
+    save,
+    train_loss,
+    trainer_args,
+    with_live,
+)
 
 log = logging.getLogger(__name__)
 
@@ -158,20 +164,12 @@ def build_trainer(
 ) -> SFTTrainer:
     """The SFTTrainer for ``rows`` on a LoRA-wrapped base model, with the vision LoRA checks in place;
     ``val_rows`` (when given) are the validation examples whose loss is logged at every checkpoint."""
-    model, processor = load(base_dir)
-    set_seed(params.sft.seed)  # the LoRA init draws from the global generator
-    peft_model = get_peft_model(model, lora_config(params.sft.lora))
-    vision, language = coverage(peft_model)
+    peft_model, processor, vision, language = lora_model(base_dir, params.sft.seed, params.sft.lora)
     if not vision or not language:
         raise SftError(
             f"sft.lora.targets wraps {vision} vision and {language} language layers; SFT needs both towers"
         )
-    callbacks = [VisionGradientCheck(peft_model), *callbacks]
-    if live_dir is not None and PartialState().is_main_process:
-        from dvclive import Live
-
-        live = Live(str(live_dir), dvcyaml=None, save_dvc_exp=False, resume=resuming)
-        callbacks.append(StepAlignedDVCLive(live=live))
+    callbacks = with_live([VisionGradientCheck(peft_model), *callbacks], live_dir, resuming)
     return SFTTrainer(
         model=peft_model,
         args=trainer_config(params.sft, checkpoints, validate=bool(val_rows)),

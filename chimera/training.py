@@ -2,6 +2,8 @@
 
 - :func:`use_bf16`: bf16 where the GPU supports it, fp32 on CPU.
 - :func:`trainer_args`: the ``TrainingArguments`` both TRL configs take from our ``TrainParams``.
+- :func:`lora_model`: the start model wrapped in a seeded PEFT LoRA, and which towers the LoRA reaches.
+- :func:`with_live`: the trainer callbacks plus step-aligned DVCLive logging on the main process.
 - :func:`fingerprint`: what a checkpoint must share with this run to be resumed from (params, data, base).
 - :func:`resume_point`: the last *complete* checkpoint. transformers writes ``trainer_state.json`` last in
   ``Trainer._save_checkpoint`` (after the weights, optimizer, scheduler and RNG state), so a checkpoint
@@ -22,13 +24,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import torch
-from peft import PeftModel
+from accelerate import PartialState
+from peft import PeftModel, get_peft_model
+from transformers import TrainerCallback, set_seed
 from transformers.integrations import DVCLiveCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-from chimera.config import TrainParams
+from chimera.config import LoraParams, TrainParams
 from chimera.io import atomic_path
-from chimera.models.directory import content_hash
+from chimera.models.directory import content_hash, load
+from chimera.models.lora import coverage, lora_config
 
 log = logging.getLogger(__name__)
 ADAPTER = "adapter"
@@ -65,6 +70,27 @@ def trainer_args(train: TrainParams, output_dir: Path) -> dict:
         "report_to": "none",  # DVCLiveCallback is added by hand, to write where dvc.yaml expects it
         "disable_tqdm": False,
     }
+
+
+def lora_model(model_dir: Path, seed: int, lora: LoraParams) -> tuple[PeftModel, object, int, int]:
+    """The model in ``model_dir`` in the LoRA of ``lora`` (initialised from ``seed``), its processor, and
+    how many vision and language modules the LoRA wraps (each stage decides which towers it needs)."""
+    model, processor = load(model_dir)
+    set_seed(seed)  # the LoRA init draws from the global generator
+    peft_model = get_peft_model(model, lora_config(lora))
+    vision, language = coverage(peft_model)
+    return peft_model, processor, vision, language
+
+
+def with_live(callbacks: Iterable[TrainerCallback], live_dir: Path | None, resuming: bool) -> list:
+    """``callbacks`` plus DVCLive logging to ``live_dir`` at the global step (main process only)."""
+    out = list(callbacks)
+    if live_dir is not None and PartialState().is_main_process:
+        from dvclive import Live
+
+        live = Live(str(live_dir), dvcyaml=None, save_dvc_exp=False, resume=resuming)
+        out.append(StepAlignedDVCLive(live=live))
+    return out
 
 
 def fingerprint(settings: object, data_files: Iterable[Path], base_dir: Path) -> str:

@@ -11,7 +11,6 @@ from safetensors.torch import load_file
 
 from chimera.config import load_params
 from chimera.grpo import GrpoError, build_trainer, examples, run
-from chimera.models.base import prepare
 from chimera.rewards import COMPONENTS, completion_text
 from chimera.training import ADAPTER
 from tests.grpofiles import write_grpo_dir
@@ -42,13 +41,6 @@ def zero(completions, **_):
 
 
 REWARDS = [spread, *([zero] * (len(COMPONENTS) - 1))]
-
-
-@pytest.fixture(scope="module")
-def base_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("models") / "base"
-    prepare(PARAMS.model, out)
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from peft import PeftModel
 from safetensors.torch import load_file
 
 from chimera.config import load_params
-from chimera.models.base import prepare
 from chimera.models.directory import load
 from chimera.models.lora import coverage
 from chimera.sft import SftError, answer, build_trainer, checkpoint_key, run, vision_grad_norms
@@ -26,13 +25,6 @@ def with_train(params=PARAMS, lora=None, **train):
     if lora:
         changes["lora"] = params.sft.lora.model_copy(update=lora)
     return params.model_copy(update={"sft": params.sft.model_copy(update=changes)})
-
-
-@pytest.fixture(scope="module")
-def base_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("models") / "base"
-    prepare(PARAMS.model, out)
-    return out
 
 
 @pytest.fixture(scope="module")
