@@ -30,8 +30,8 @@ def _hashable(value: object) -> object:
 
 def _mode(values: Sequence[object]) -> object:
     """Most common value; ties go to the one seen first (train order is deterministic)."""
-    counts = Counter(json.dumps(v, sort_keys=True) for v in values)
-    return json.loads(max(counts, key=lambda v: (counts[v], -list(counts).index(v))))
+    # Counter.most_common keeps insertion order among equal counts
+    return json.loads(Counter(json.dumps(v, sort_keys=True) for v in values).most_common(1)[0][0])
 
 
 def constant_answer(train_rows: Sequence[Mapping], max_rounds: int) -> str:
