@@ -1,6 +1,7 @@
 """The ``grpo_data`` stage: every pair with what the pro did next, the round's outcome and their share in it.
 
-One row per pair: the image, the fixed prompt (:mod:`chimera.prompt`), and ``ground_truth`` — the
+One row per pair: the image, the fixed prompt (:mod:`chimera.prompt`), where it comes from (match, round,
+tick and the spectated ``player``, which the counterfactual oracle restores), and ``ground_truth`` — the
 interface of every reward in :mod:`chimera.rewards`::
 
     {"game_state": {...§4...},
@@ -113,6 +114,7 @@ def run(params: GrpoDataParams, parsed_dir: Path, pairs_dir: Path, out_dir: Path
                         "map": pair["map"],
                         "round": pair["round"],
                         "tick": pair["tick"],
+                        "player": pair["player"],
                         "score": score_before(
                             tl, sides[pair["match"]], pair["player"]["steamid"], pair["round"]
                         ),
