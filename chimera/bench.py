@@ -67,6 +67,7 @@ def main() -> None:
     rows.append(
         ("counterfactual rollouts from mid-round", f"{roll / n * 1000:.1f} ms each", f"{n / roll:.0f} per s")
     )
+    rows += _oracle_rows(everything, sim, snap, n / roll)
 
     rows += _video_rows(everything)
     rows += _model_rows(everything)
@@ -80,6 +81,42 @@ def main() -> None:
     for row in rows:
         table.add_row(*row)
     console.print(table)
+
+
+def _oracle_rows(params, sim, snap, one_core: float) -> list[tuple[str, str, str]]:
+    """The oracle's rollouts on ``counterfactual.workers`` processes, and what one frame of it costs."""
+    from chimera.counterfactual import play_frame
+    from chimera.runtime import process_pool
+
+    cf = params.counterfactual
+    steamid = next(p.steamid for p in snap.players if p.alive)
+    task = {
+        "snapshot": snap,
+        "sim": sim.params,
+        "map": sim.graph.name,
+        "steamid": steamid,
+        "side": snap.player(steamid).side,
+        "seed": "bench",
+        "rollouts": 8,
+        "force_s": cf.force_s,
+    }
+    with process_pool(cf.workers) as pool:
+        list(pool.map(play_frame, [{**task, "rollouts": 1}] * cf.workers))  # start-up is not rollout time
+        played, wall = _timed(lambda: list(pool.map(play_frame, [task] * (2 * cf.workers))))
+    rate = sum(p["rollouts"] for p in played) / wall
+    columns = len(played[0]["columns"])
+    return [
+        (
+            f"oracle rollouts on {cf.workers} processes",
+            f"{rate:.0f} per s",
+            f"{rate / one_core:.2f}x one core",
+        ),
+        (
+            "one oracle frame: actions x N",
+            f"{columns} x {cf.rollouts} = {columns * cf.rollouts}",
+            f"~{columns * cf.rollouts / rate:.1f} s",
+        ),
+    ]
 
 
 def _video_rows(params) -> list[tuple[str, str, str]]:

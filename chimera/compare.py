@@ -25,6 +25,7 @@ SCORES = (
     "reward_decision",
     "reward_outcome",
     "advice_valid",
+    "oracle_win_prob",
 )
 """The per-frame scores :func:`chimera.evaluate.score` writes (``None`` where one does not apply)."""
 

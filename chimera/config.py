@@ -349,6 +349,16 @@ class EvaluateParams(Strict):
     compare: list[tuple[str, str]] = _describe("paired differences first - second, by model name")
 
 
+class CounterfactualParams(Strict):
+    """The simulator oracle (:mod:`chimera.counterfactual`, SPEC §13)."""
+
+    seed: int = _describe("seed of the rollouts (the same seeds for every action of a frame)", ge=0)
+    frames_per_round: int = _describe("decision frames per test round, among those evaluate scores", ge=1)
+    rollouts: int = _describe("rollouts per legal action and frame (common random numbers)", ge=2)
+    force_s: float = _describe("seconds the forced action is kept before the policy decides again", gt=0)
+    workers: int = _describe("frames played out in parallel processes", ge=1, le=16)
+
+
 class TinyModelParams(Strict):
     vocab_size: int = _describe("size of the locally trained BPE vocabulary", ge=512, le=65536)
     vision_depth: int = _describe("vision transformer blocks", ge=1, le=4)
@@ -395,6 +405,7 @@ class Params(Strict):
     model: ModelParams
     sft: SftParams
     grpo: GrpoParams
+    counterfactual: CounterfactualParams
     evaluate: EvaluateParams
 
     @model_validator(mode="after")

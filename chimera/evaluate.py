@@ -23,6 +23,12 @@ parse error, and every score. ``metrics/eval_<M>.json`` has the same keys for ev
   closed, as in training);
 - ``advice``: per-feature balanced accuracy of the advice's behaviour against the pro's, and the advice
   validity rate (answers whose advice nothing in the visible state contradicts, :mod:`chimera.advice`);
+- ``oracle_win_prob``: mean P(round win | the advised action) on the counterfactual oracle's frames
+  (:mod:`chimera.oracle`; vague advice is worth a random legal action); ``oracle_uplift_vs_pro``: its
+  paired difference to the pro's action; ``beyond_expert_rate``: on the frames where the advised action
+  is not the pro's, the share where it wins more; ``oracle_baselines``: the pro, the best action
+  (ceiling), a random legal action (floor), the unforced simulator policy, and the swapped control's and
+  constant answer's advice. All ``None`` without an oracle (real demos);
 - ``baselines``: the same figures for the swapped control and the constant answer, chance per field;
   ``vs_swapped`` / ``vs_constant``: paired differences; ``reads_the_frame``: the fields where the model
   beats both, with both cluster intervals above 0.
@@ -46,6 +52,7 @@ from PIL import Image
 from sklearn.metrics import balanced_accuracy_score
 from tqdm import tqdm
 
+from chimera import oracle
 from chimera.advice import contradictions
 from chimera.baselines import Chance, constant_answer, swap_partners
 from chimera.config import EvaluateParams, RewardWeights
@@ -242,9 +249,24 @@ def _field(scores: Sequence[Mapping], f: str) -> list[float | None]:
     return [s["fields"].get(f) for s in scores]
 
 
-def summarise(records: list[dict], constant: list[dict], chance: list[dict], seed: int) -> dict:
+def with_oracle(record: dict, row: dict | None) -> dict:
+    """``record`` with the oracle's figures for its answer (``oracle``) and both answers' P(win | advised
+    action) beside their other scores (``oracle_win_prob``; ``None`` off the oracle's frames)."""
+    figures = oracle.frame(record["model"]["advice"], row)
+    swapped = oracle.frame(record["swapped"]["advice"], row)
+    return {
+        **record,
+        "oracle": figures,
+        "model": {**record["model"], "oracle_win_prob": figures and figures["advised_win_prob"]},
+        "swapped": {**record["swapped"], "oracle_win_prob": swapped and swapped["advised_win_prob"]},
+    }
+
+
+def summarise(
+    records: list[dict], constant: list[dict], chance: list[dict], oracle_rows: dict[str, dict], seed: int
+) -> dict:
     """The ``metrics/eval_<M>.json`` figures for one model's records, the constant answer's scores on the
-    same frames and the chance level per frame and field."""
+    same frames, the chance level per frame and field, and the oracle's rows by frame key."""
     clusters = clusters_of(records)
     pros = [r["pro"] for r in records]
     model, swapped = [r["model"] for r in records], [r["swapped"] for r in records]
@@ -286,6 +308,18 @@ def summarise(records: list[dict], constant: list[dict], chance: list[dict], see
             and v["vs_swapped"]["mean"] > 0
             and v["vs_constant"]["mean"] > 0
         ),
+        **oracle.summary(
+            [r["oracle"] for r in records],
+            {
+                "swapped": [oracle.frame(r["swapped"]["advice"], oracle_rows.get(r["key"])) for r in records],
+                "constant": [
+                    oracle.frame(c["advice"], oracle_rows.get(r["key"]))
+                    for c, r in zip(constant, records, strict=True)
+                ],
+            },
+            clusters,
+            seed,
+        ),
         "seconds_per_sample": float(np.mean([r["seconds"] for r in records])) if records else None,
     }
 
@@ -322,6 +356,7 @@ def run(
     model_dir: Path,
     test_file: Path,
     train_file: Path,
+    oracle_file: Path,
     out_file: Path,
     metrics_file: Path,
     fields_file: Path,
@@ -347,12 +382,13 @@ def run(
     ]:
         done = []  # a partial file from other inputs is not resumed
     records = []
+    oracle_rows = oracle.read(oracle_file)
     with partial.open("a" if done else "w") as sink:
         for record in predict(generator, rows, shown, params.batch_size, weights.model_dump(), done):
             if len(records) >= len(done):
                 sink.write(json.dumps(record, sort_keys=True) + "\n")
                 sink.flush()
-            records.append(record)
+            records.append(with_oracle(record, oracle_rows.get(record["key"])))
     with atomic_path(out_file) as tmp:  # without the timings: the same model gives the same file
         tmp.write_text("".join(json.dumps(_untimed(r), sort_keys=True) + "\n" for r in records))
     partial.unlink()
@@ -363,7 +399,7 @@ def run(
         {f: odds.expected(f, gt["game_state"][f]) for f in known_fields(gt["unknown"])}
         for gt in (r["ground_truth"] for r in rows)
     ]
-    figures = {"model": name, **summarise(records, constant, chance, params.seed)}
+    figures = {"model": name, **summarise(records, constant, chance, oracle_rows, params.seed)}
     write_json(metrics_file, figures)
     write_json(
         fields_file,

@@ -11,12 +11,15 @@ renders features as text (:func:`phrase`: SFT targets, the pro's ``description``
 
 Extraction is whole-word and longest-phrase-first, consuming matched words, so "don't peek" is read as
 waiting rather than as "peek". A feature the text does not mention comes back as ``None``.
+
+:func:`sim_action` is the one map from features to a simulator action, for the counterfactual oracle
+(SPEC §13): advice goes through :func:`extract` first, the pro's measured behaviour goes in directly.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from itertools import combinations
 
 from chimera import names
@@ -156,3 +159,45 @@ def all_feature_values() -> list[dict[str, object]]:
         for i in (0, 1)
         for d in DELAY_LEVELS
     ]
+
+
+SIM_ACTIONS = ("hold", "advance", "fall_back", "rotate", "utility", "plant", "defuse", "save")
+"""The simulator's decisions (``chimera.sim.state.ACTIONS``, spelled out here so that the real-demo
+stages that read this table never import the simulator; a test keeps the two equal)."""
+
+
+def sim_action(features: Mapping[str, object], legal: Sequence[str]) -> str | None:
+    """The one simulator action that behaviour ``features`` (advice read by :func:`extract`, or the pro's
+    observed §7 behaviour) amounts to, among the ``legal`` ones; ``None`` when the features say nothing
+    an action expresses.
+
+    The rules, first match wins, each only if its action is legal now:
+
+    1. towards the objective (``objective_direction`` 1): ``plant`` or ``defuse`` — the objective act;
+    2. grenades named or thrown (``utility_used`` non-empty): ``utility``;
+    3. fall back and avoid any fight (``engagement_delay`` 1.0): ``save``; otherwise fall back: ``fall_back``
+       (``save`` where falling back is not an option, as for a Counter-Terrorist after the plant);
+    4. advance (``movement_direction`` 1) or go for the objective: ``advance``;
+    5. hold (``movement_direction`` 0): ``hold``;
+    6. away from the objective (``objective_direction`` -1): ``fall_back``.
+
+    ``rotate`` is reached by no text: the phrase table has no words for "the other site" (SPEC §7), so
+    the oracle scores it only as an alternative, never as anyone's advice.
+    """
+    move, objective = features.get("movement_direction"), features.get("objective_direction")
+    grenades = features.get("utility_used")
+    delay = features.get("engagement_delay")
+    candidates: list[str] = []
+    if objective == 1:
+        candidates += ["plant", "defuse"]
+    if grenades:
+        candidates.append("utility")
+    if move == -1:
+        candidates += ["save", "fall_back"] if delay is not None and delay >= 1.0 else ["fall_back", "save"]
+    if move == 1 or objective == 1:
+        candidates.append("advance")
+    if move == 0:
+        candidates.append("hold")
+    if objective == -1:
+        candidates.append("fall_back")
+    return next((a for a in candidates if a in legal), None)

@@ -22,6 +22,7 @@ if __name__ == "__main__":
             model_dir,
             test_file=Path("data/grpo/test.jsonl"),
             train_file=Path("data/grpo/train.jsonl"),
+            oracle_file=Path("data/counterfactual/test.jsonl"),
             out_file=Path(f"data/predictions/{name}.jsonl"),
             metrics_file=Path(f"metrics/eval_{name}.json"),
             fields_file=Path(f"metrics/fields_{name}.json"),

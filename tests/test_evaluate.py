@@ -5,9 +5,10 @@ import json
 
 import pytest
 
+from chimera import oracle
 from chimera.compare import SCORES, CompareError, differences
 from chimera.config import load_params
-from chimera.evaluate import EvaluateError, run, score, summarise
+from chimera.evaluate import EvaluateError, run, sample_key, score, summarise, with_oracle
 from chimera.models.base import prepare
 from chimera.rounds import select_frames
 from chimera.schema import GAME_STATE_FIELDS, ModelOutput
@@ -75,9 +76,23 @@ def frame_records(texts, swapped_texts, rounds):
             "seconds": 0.5,
             "model": score(t, TRUTH, WEIGHTS),
             "swapped": score(w, TRUTH, WEIGHTS),
+            "oracle": None,
         }
         for i, (t, w, r) in enumerate(zip(texts, swapped_texts, rounds, strict=True))
     ]
+
+
+def oracle_row(key: str, wins: dict[str, str], pro: str) -> dict:
+    """A counterfactual row as chimera.counterfactual writes it, from per-seed outcomes per action."""
+    actions = {a: {"win_prob": w.count("1") / len(w), "wins": w, "n": len(w)} for a, w in wins.items()}
+    best = max(actions, key=lambda a: actions[a]["win_prob"])
+    return {
+        "key": key,
+        "actions": actions,
+        "pro_action": pro,
+        "best_action": best,
+        "policy": {"win_prob": 0.5},
+    }
 
 
 def test_summary_of_hand_built_answers():
@@ -91,8 +106,9 @@ def test_summary_of_hand_built_answers():
     recs = frame_records(texts, swapped, rounds=[1, 1, 2, 2])
     constant = [score(answer(player_money=100), TRUTH, WEIGHTS)] * 4
     chance = [dict.fromkeys(GAME_STATE_FIELDS, 0.25)] * 4
-    s = summarise(recs, constant, chance, seed=0)
+    s = summarise(recs, constant, chance, {}, seed=0)
     assert (s["n"], s["rounds"], s["matches"], s["decision_frames"]) == (4, 2, 1, 4)
+    assert s["oracle_win_prob"] is None and s["oracle_baselines"] is None  # no oracle rows: no figures
     assert s["json_valid_rate"]["mean"] == pytest.approx(0.5)
     assert s["field_accuracy"]["mean"] == pytest.approx((15 + 13 + 0 + 14) / 60)
     assert s["field_accuracy"]["rounds"] == 2 and s["field_accuracy"]["n"] == 4
@@ -113,6 +129,28 @@ def test_summary_of_hand_built_answers():
     # nothing; no answer addresses the first duel
     balanced = s["advice"]["balanced_accuracy"]
     assert balanced["movement_direction"] == 0.5 and balanced["initiated_engagement"] == 0.0
+
+
+def test_oracle_figures_of_hand_built_answers():
+    # the example's advice ("smoke", "fall back") is the utility action; prose and a schema-invalid
+    # answer advise nothing and are worth a random legal action (the floor)
+    texts = [answer(), answer(player_health=70), "prose", answer(player_health=187)]
+    wins = {"hold": "0011", "utility": "1111", "advance": "0000"}  # P(win) 0.5, 1.0, 0.0; floor 0.5
+    rows = {f"k{i}": oracle_row(f"k{i}", wins, pro="hold") for i in range(4)}
+    recs = [with_oracle(r, rows[r["key"]]) for r in frame_records(texts, ["prose"] * 4, rounds=[1, 1, 2, 2])]
+    assert [r["oracle"]["advised_action"] for r in recs] == ["utility", "utility", None, None]
+    assert [r["model"]["oracle_win_prob"] for r in recs] == [1.0, 1.0, 0.5, 0.5]
+    constant = [score(answer(player_money=100), TRUTH, WEIGHTS)] * 4
+    s = summarise(recs, constant, [{}] * 4, rows, seed=0)
+    assert s["oracle_win_prob"]["mean"] == pytest.approx(0.75)
+    assert s["oracle_uplift_vs_pro"]["mean"] == pytest.approx(0.25)  # the pro held: 0.5 on every frame
+    assert s["beyond_expert_rate"]["mean"] == pytest.approx(0.5) and s["beyond_expert_rate"]["n"] == 4
+    base = s["oracle_baselines"]
+    assert base["pro"]["mean"] == 0.5 and base["floor"]["mean"] == 0.5 and base["ceiling"]["mean"] == 1.0
+    assert base["swapped"]["mean"] == 0.5 and base["constant"]["mean"] == 1.0
+    # the ceiling is cross-fitted: an action that wins only on the seeds it was chosen on is not flattered
+    lucky = oracle_row("k", {"hold": "1010", "advance": "0101"}, pro="hold")
+    assert oracle.ceiling(lucky) == 0.0 and oracle.floor(lucky) == 0.5
 
 
 def test_null_is_a_value_and_only_unknown_fields_are_skipped():
@@ -188,6 +226,11 @@ def test_a_real_model_run_writes_every_key_and_resumes(tmp_path):
     grpo = write_grpo_dir(tmp_path / "grpo", n_train=4, n_test=3)
     ev = params.evaluate.model_copy(update={"max_new_tokens": 12, "batch_size": 2})
     out = tmp_path / "pred" / "A.jsonl"
+    first_frame = json.loads((grpo / "test.jsonl").open().readline())
+    oracle_file = tmp_path / "counterfactual.jsonl"
+    oracle_file.write_text(
+        json.dumps(oracle_row(sample_key(first_frame), {"hold": "00", "save": "11"}, "hold"))
+    )
     args = (
         ev,
         params.grpo.reward_weights,
@@ -196,6 +239,7 @@ def test_a_real_model_run_writes_every_key_and_resumes(tmp_path):
         tmp_path / "base",
         grpo / "test.jsonl",
         grpo / "train.jsonl",
+        oracle_file,
         out,
         tmp_path / "eval_A.json",
         tmp_path / "f.json",
@@ -206,7 +250,10 @@ def test_a_real_model_run_writes_every_key_and_resumes(tmp_path):
         "model", "n", "rounds", "matches", "decision_frames", "json_valid_rate", "field_accuracy",
         "reward_total", "reward_percept", "reward_decision", "reward_outcome", "advice", "baselines",
         "vs_swapped", "vs_constant", "reads_the_frame", "seconds_per_sample",
+        "oracle_win_prob", "oracle_uplift_vs_pro", "beyond_expert_rate", "oracle_baselines",
     }  # fmt: skip
+    assert figures["oracle_win_prob"]["n"] == 1  # one frame has an oracle row; the others have none
+    assert figures["oracle_baselines"]["ceiling"]["mean"] == 1.0
     assert set(figures["baselines"]) == {"swapped", "constant", "chance"}
     assert figures["baselines"]["constant"]["json_valid_rate"]["mean"] == 1.0
     assert json.loads((tmp_path / "eval_A.json").read_text()) == json.loads(json.dumps(figures))
@@ -243,5 +290,5 @@ def test_an_empty_train_split_is_refused_by_name(tmp_path):
             tmp_path / "no-model",
             grpo / "test.jsonl",
             grpo / "train.jsonl",
-            *(tmp_path / n for n in ("p.jsonl", "e.json", "f.json")),
+            *(tmp_path / n for n in ("o.jsonl", "p.jsonl", "e.json", "f.json")),
         )

@@ -1,7 +1,9 @@
 """The match simulator: awpy's tables, the game's rules, determinism, and restartable rounds."""
 
 import io
+import math
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -10,8 +12,9 @@ from chimera.config import load_params
 from chimera.maps import get_map
 from chimera.sight import sees, visible_enemies
 from chimera.sim.match import MatchSimulator, rollout
-from chimera.sim.recorder import Recorder
-from chimera.sim.state import OTHER
+from chimera.sim.recorder import NullRecorder, Recorder
+from chimera.sim.round import RoundEngine
+from chimera.sim.state import CT, OTHER, T
 from chimera.tables import TICK_RATE, with_round
 from chimera.validate import check_tables
 
@@ -224,6 +227,96 @@ def test_rollouts_are_seeded(sims):
     assert len({(r.end_tick, r.reason) for r in runs[1:]}) > 1
     with pytest.raises(ValueError, match="unknown action"):
         rollout(sim.graph, SIM, snap, force={steamid: "camp"})
+
+
+def test_an_action_the_round_cannot_take_is_refused(sims):
+    sim = sims[0]
+    snap, steamid, _ = lone_contacts(sim, limit=1)[0]
+    engine = RoundEngine(sim.graph, SIM, snap, NullRecorder(), every=10**9)
+    legal = engine.legal_actions(steamid)
+    assert {"hold", "advance", "save"} <= set(legal)
+    impossible = "defuse" if snap.planted_tick < 0 else "plant"  # no defuse before the plant, no plant after
+    assert impossible not in legal
+    with pytest.raises(ValueError, match=f"cannot {impossible}"):
+        rollout(sim.graph, SIM, snap, force={steamid: impossible}, seed=0)
+    dead = next(p for p in snap.players if p.steamid != steamid)
+    dead.alive, dead.health = False, 0
+    assert engine.legal_actions(dead.steamid) == ()
+    frozen = sim.snapshot(3, sim.round_starts[3].freeze_end_tick - TICK_RATE)
+    assert RoundEngine(sim.graph, SIM, frozen, NullRecorder(), every=10**9).legal_actions(steamid) == ()
+
+
+def test_a_carrier_on_the_target_site_may_plant_and_no_one_else(sims):
+    for sim in sims:
+        for num in sorted(sim.round_starts):
+            start = sim.round_starts[num].freeze_end_tick
+            for snap in sim.moments(num, [start + s * TICK_RATE for s in range(5, 100, 2)]):
+                if snap.winner:
+                    break
+                engine = RoundEngine(sim.graph, SIM, snap, NullRecorder(), every=10**9)
+                for p in snap.alive(T):
+                    on_target = p.has_bomb and p.place == sim.graph.bombsites[snap.t_target]
+                    assert ("plant" in engine.legal_actions(p.steamid)) == (
+                        on_target and p.planting_until < 0
+                    )
+                    if on_target and p.planting_until < 0:
+                        end = rollout(sim.graph, SIM, snap, force={p.steamid: "plant"}, seed=1)
+                        assert end.planted_tick >= 0  # a forced plant is a plant, not a quiet substitute
+                        return
+    pytest.fail("no bomb carrier reached the target site in three matches")
+
+
+def test_unforced_rollouts_are_calibrated_to_the_recorded_outcomes(sims):
+    """Reseeded rollouts of a moment draw from the same distribution as the round that was recorded:
+    their mean win probability over many rounds matches the share of those rounds really won."""
+    SEEDS = 8
+    predicted, won = [], []
+    for sim in sims:
+        rounds = sim.tables["rounds"]
+        for num in sorted(sim.round_starts):
+            snap = sim.snapshot(num, sim.round_starts[num].freeze_end_tick + 30 * TICK_RATE)
+            if snap.winner:
+                continue
+            wins = [rollout(sim.graph, SIM, snap, seed=s).winner == CT for s in range(SEEDS)]
+            predicted.append(np.mean(wins))
+            won.append(rounds.filter(pl.col("round_num") == num)["winner_side"].item() == tables.SIDE_CT)
+    p = np.array(predicted)
+    # the recorded outcomes' spread around their probabilities, plus the rollouts' own noise
+    se = math.sqrt(float(np.sum(p * (1 - p))) * (1 + 1 / SEEDS)) / p.size
+    assert len(p) >= 40
+    assert abs(p.mean() - np.mean(won)) < 2.5 * se, (p.mean(), np.mean(won), se)
+
+
+def _one_against_three(graph, snap, steamid: int, side: str):
+    """The moment with everyone but ``steamid`` and the three nearest enemies removed, all at full health,
+    and no bomb in play (it left with a removed carrier): the lone player wins by seeing the clock out
+    as a defender, or by winning the three duels."""
+    me = snap.player(steamid)
+    ahead = sorted(snap.alive(OTHER[side]), key=lambda e: graph.distance(me.place, e.place))[:3]
+    for p in snap.players:
+        p.has_bomb = False
+        if p is me or p in ahead:
+            p.health = 100
+        else:
+            p.alive, p.health = False, 0
+    snap.bomb_dropped, snap.bomb_place = False, None
+    return snap
+
+
+def test_advancing_alone_into_three_wins_less_than_holding(sims):
+    moments = [(sim.graph, *m) for sim in sims for m in lone_contacts(sim, limit=6) if m[2] == CT]
+    assert len(moments) >= 4
+    outcomes = {"advance": [], "hold": []}
+    for graph, snap, steamid, side in moments:
+        state = _one_against_three(graph, snap, steamid, side)
+        assert len(state.alive(side)) == 1 and len(state.alive(OTHER[side])) == 3
+        for action, won in outcomes.items():
+            won += [
+                rollout(graph, SIM, state, force={steamid: action}, force_s=10, seed=s).winner == side
+                for s in range(24)
+            ]
+    d = np.array(outcomes["hold"], float) - np.array(outcomes["advance"], float)  # paired by seed
+    assert d.mean() > 2 * d.std(ddof=1) / math.sqrt(d.size), (d.mean(), d.size)
 
 
 def test_smoke_blocks_line_of_sight():

@@ -296,7 +296,7 @@ def rollout(
     *,
     force: dict[int, str] | None = None,
     force_s: float = 10.0,
-    seed: int | None = None,
+    seed: int | str | None = None,
     rec: Recorder | None = None,
 ) -> RoundState:
     """Play ``snapshot`` (left untouched) to the end of its round and return the final state.
@@ -306,8 +306,10 @@ def rollout(
     round exactly; with a seed every stream is reseeded independently (other players' decision streams
     are unaffected by what the forced player does, which keeps counterfactual comparisons low-variance).
     """
-    state = copy.deepcopy(snapshot)
-    if seed is not None:  # streams are created by name on first use, so every name gets a fresh seed
+    if seed is None:
+        state = copy.deepcopy(snapshot)
+    else:  # fresh streams, created by name on first use: copying the snapshot's would be wasted work
+        state = copy.deepcopy(snapshot, memo={id(snapshot.streams): None})
         state.streams = streams("rollout", seed, state.round_num, state.tick)
     engine = RoundEngine(graph, params, state, rec or NullRecorder(), every=10**9)
     for steamid, action in (force or {}).items():

@@ -68,13 +68,45 @@ class RoundEngine:
         s.tick = t + self.n
 
     def force(self, steamid: int, action: str, seconds: float) -> None:
-        """Make one player take ``action`` now and keep it for ``seconds`` (counterfactual rollouts)."""
+        """Make one player take ``action`` now and keep it for ``seconds`` (counterfactual rollouts).
+
+        Only an action in :meth:`legal_actions` can be forced: the engine would otherwise quietly turn an
+        impossible plant into an advance, and the rollout would measure a different action than asked.
+        """
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}; choose from {ACTIONS}")
+        legal = self.legal_actions(steamid)
+        if action not in legal:
+            p = self.state.player(steamid)
+            raise ValueError(
+                f"{p.name} cannot {action} at tick {self.state.tick} of round {self.state.round_num} "
+                f"(legal now: {', '.join(legal) or 'nothing'})"
+            )
         p = self.state.player(steamid)
         p.forced, p.forced_until = action, self.state.tick + round(seconds * TICK_RATE)
-        if p.alive and self.state.tick >= self.state.freeze_end_tick:
-            self._apply(p, action, self.state.tick)
+        self._apply(p, action, self.state.tick)
+
+    def legal_actions(self, steamid: int) -> tuple[str, ...]:
+        """The actions ``steamid`` can decide on now, in :data:`ACTIONS` order (the policy's feasible set).
+
+        Empty when the player cannot decide: dead, in freeze time, mid-plant or mid-defuse, round over.
+        """
+        s, p = self.state, self.state.player(steamid)
+        if not self._deciding(p) or s.winner is not None or s.tick < s.freeze_end_tick:
+            return ()
+        return tuple(a for a in ACTIONS if a in self.scores(p))
+
+    def scores(self, p: Player) -> dict[str, float]:
+        """The policy's score of every action ``p`` can take now (:func:`chimera.sim.policy.scores`)."""
+        v = policy.view(
+            self.state, p, self.graph, self.params.round_time_s, self.params.bomb_timer_s, TICK_RATE
+        )
+        defuse_s = self.params.defuse_kit_time_s if p.defuser else self.params.defuse_time_s
+        return policy.scores(v, p.side, p.aggression, defuse_s)
+
+    @staticmethod
+    def _deciding(p: Player) -> bool:
+        return p.alive and p.planting_until < 0 and p.defusing_until < 0
 
     # -- round set-up at freeze end ------------------------------------------------------------------
     def _setup_round(self, t: int) -> None:
@@ -124,17 +156,9 @@ class RoundEngine:
                 p.goal_site = s.t_target
                 p.next_decision = t
         for p in s.players:
-            if not p.alive or p.planting_until >= 0 or p.defusing_until >= 0:
+            if not self._deciding(p) or (p.forced is not None and t < p.forced_until) or t < p.next_decision:
                 continue
-            if p.forced is not None and t < p.forced_until:
-                continue
-            if t < p.next_decision:
-                continue
-            v = policy.view(s, p, self.graph, self.params.round_time_s, self.params.bomb_timer_s, TICK_RATE)
-            defuse_s = self.params.defuse_kit_time_s if p.defuser else self.params.defuse_time_s
-            action = policy.choose(
-                policy.scores(v, p.side, p.aggression, defuse_s), self.params.decision_noise, self._stream(p)
-            )
+            action = policy.choose(self.scores(p), self.params.decision_noise, self._stream(p))
             p.next_decision = t + round(self._stream(p).uniform(2.0, 4.0) * TICK_RATE)
             self._apply(p, action, t)
 
