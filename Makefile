@@ -23,16 +23,17 @@ export MKL_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup tesseract repro test bench push pull lint clean distclean
+.PHONY: help setup tesseract chromium repro repro-scale test bench push pull lint clean distclean
 
 help:
 	@echo "make repro   run the DVC pipeline (dvc repro) on the params in params.yaml"
+	@echo "make repro-scale [VARIANT=outcome_gated]   the same pipeline at scale, as a DVC experiment"
 	@echo "make test    run the test suite"
 	@echo "make bench   print speed/memory ratios measured side by side"
 	@echo "make push    push DVC-tracked outputs to the default remote;  make pull  fetch them"
 	@echo "make lint    ruff;  make clean  remove stage outputs;  make distclean  also the virtualenv"
 
-setup: $(STAMP) tesseract
+setup: $(STAMP) tesseract chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -53,8 +54,28 @@ tesseract:
 	    exit 1; \
 	  fi; }
 
+# Debian's chromium renders the report's review page headless in the tests (tests/test_review_page.py).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "error: Chromium is missing. Install it (Debian/Ubuntu: sudo apt-get install chromium) and re-run." >&2; \
+	    exit 1; \
+	  fi; }
+
 repro: setup
 	$(DVC) repro
+
+# The same pipeline at a size whose intervals can separate the models (README, "The experiment at scale"):
+# 13 rendered rounds a match (39 held-out test rounds of 3 matches, 39 training rounds), 1.5x the SFT
+# steps and 2x the GRPO steps; VARIANT=outcome_gated trains C and D with the asymmetric reward instead.
+# A DVC experiment in the workspace: `dvc exp show`, `dvc metrics diff main`; back with `dvc exp apply`.
+SCALE   := -S 'render.rounds=[[1,5],[13,17],[-3,-1]]' -S sft.max_steps=600 -S grpo.max_steps=60
+VARIANT ?= seed
+repro-scale: setup
+	$(DVC) exp run --name at-scale-$(VARIANT) $(SCALE) -S grpo.reward_variant=$(VARIANT)
 
 test: setup
 	$(PY) -m pytest -n 2 --dist loadfile -q

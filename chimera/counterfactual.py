@@ -137,6 +137,8 @@ def _tasks(params: CounterfactualParams, ingest: IngestParams, chosen: list[dict
     """Re-simulate each test match once and restore every chosen frame's moment (in the parent: a
     match replay is shared by all its frames), yielding ``(frame, player, side, task)``."""
     from chimera.sim.match import MatchSimulator
+    from chimera.sim.recorder import NullRecorder
+    from chimera.sim.round import RoundEngine
 
     sim = ingest.sim
     by_match: dict[str, list[dict]] = {}
@@ -168,6 +170,11 @@ def _tasks(params: CounterfactualParams, ingest: IngestParams, chosen: list[dict
                     continue
                 if p.health != f["ground_truth"]["game_state"]["player_health"]:
                     skipped["restored health differs from the frame's"] += 1
+                    continue
+                if not RoundEngine(simulator.graph, sim, state, NullRecorder(), every=10**9).legal_actions(
+                    p.steamid
+                ):
+                    skipped["mid-plant or mid-defuse: no action to choose"] += 1
                     continue
                 task = {
                     "snapshot": state,
