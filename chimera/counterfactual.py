@@ -45,7 +45,7 @@ from chimera.errors import ChimeraError
 from chimera.io import atomic_path, write_json
 from chimera.oracle import ceiling, floor, outcomes
 from chimera.phrases import sim_action
-from chimera.rounds import round_of, select_frames
+from chimera.rounds import round_of, sample_key, select_frames
 from chimera.runtime import process_pool
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ def row_of(frame: dict, player: dict, side: str, played: dict) -> dict:
     actions = {a: _win_figures(played["columns"][a]) for a in played["legal"]}
     pro = sim_action(frame["ground_truth"]["pro_action"]["behavior"], played["legal"])
     return {
-        "key": f"{frame['match']}@{frame['tick']}",
+        "key": sample_key(frame),
         "match": frame["match"],
         "round": frame["round"],
         "tick": frame["tick"],

@@ -63,7 +63,7 @@ from chimera.models.directory import load
 from chimera.phrases import FEATURES, extract, phrase
 from chimera.prompt import messages
 from chimera.rewards import advice_text, field_match, known_fields, total
-from chimera.rounds import round_of, select_frames
+from chimera.rounds import round_of, sample_key, select_frames
 from chimera.schema import GAME_STATE_FIELDS, parse_output
 
 REWARDS = ("reward_total", "reward_percept", "reward_decision", "reward_outcome")
@@ -205,10 +205,6 @@ def predict(
                     "swapped": {"raw": text_swapped, **score(text_swapped, truth, weights)},
                 }
             bar.update(len(batch))
-
-
-def sample_key(row: dict) -> str:
-    return f"{row['match']}@{row['tick']}"
 
 
 def clusters_of(records: Sequence[Mapping]) -> list[tuple[str, int]]:

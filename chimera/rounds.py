@@ -8,6 +8,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 
+def sample_key(row: Mapping) -> str:
+    """A frame's key (``match@tick``) in the predictions, the oracle's rows and the review page."""
+    return f"{row['match']}@{row['tick']}"
+
+
 def round_of(row: Mapping) -> tuple[str, int]:
     """The (match, round) cluster of a ``pairs``/``grpo_data`` row or a prediction record."""
     return (row["match"], row["round"])

@@ -8,9 +8,9 @@ import pytest
 from chimera import oracle
 from chimera.compare import SCORES, CompareError, differences
 from chimera.config import load_params
-from chimera.evaluate import EvaluateError, run, sample_key, score, summarise, with_oracle
+from chimera.evaluate import EvaluateError, run, score, summarise, with_oracle
 from chimera.models.base import prepare
-from chimera.rounds import select_frames
+from chimera.rounds import sample_key, select_frames
 from chimera.schema import GAME_STATE_FIELDS, ModelOutput
 from tests.grpofiles import CONTRIBUTION, write_grpo_dir
 
