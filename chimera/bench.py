@@ -220,9 +220,10 @@ def _model_rows(params) -> list[tuple[str, str, str]]:
     import json
 
     from chimera.evaluate import Generator, open_image
+    from chimera.models.directory import resolve
     from chimera.sft import build_trainer
 
-    base, grpo = Path("models/base"), Path("data/grpo")
+    base, grpo = resolve(Path("models/base")), Path("data/grpo")  # a pointer to the shipped checkpoint
     if not (base / "config.json").exists() or not (grpo / "train.jsonl").exists():
         return [("model benchmarks", "skipped", "run `make repro` first (needs models/base, data/grpo)")]
     rows = []
