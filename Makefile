@@ -69,10 +69,11 @@ repro: setup
 	$(DVC) repro
 
 # The same pipeline at a size whose intervals can separate the models (README, "The experiment at scale"):
-# 13 rendered rounds a match (39 held-out test rounds of 3 matches, 39 training rounds), 1.5x the SFT
+# 13 rendered rounds a match (39 held-out test rounds of 3 matches, 31 training rounds), 1.5x the SFT
 # steps and 2x the GRPO steps; VARIANT=outcome_gated trains C and D with the asymmetric reward instead.
 # A DVC experiment in the workspace: `dvc exp show`, `dvc metrics diff main`; back with `dvc exp apply`.
-SCALE   := -S 'render.rounds=[[1,5],[13,17],[-3,-1]]' -S sft.max_steps=600 -S grpo.max_steps=60
+SCALE   := -S 'render.rounds=[[1,5],[13,17],[-3,-1]]' -S sft.max_steps=600 -S grpo.max_steps=60 \
+           -S counterfactual.rollouts=48
 VARIANT ?= seed
 repro-scale: setup
 	$(DVC) exp run --name at-scale-$(VARIANT) $(SCALE) -S grpo.reward_variant=$(VARIANT)
