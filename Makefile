@@ -71,7 +71,8 @@ repro: setup
 # The same pipeline at a size whose intervals can separate the models (README, "The experiment at scale"):
 # 13 rendered rounds a match (39 held-out test rounds of 3 matches, 31 training rounds), 1.5x the SFT
 # steps and 2x the GRPO steps; VARIANT=outcome_gated trains C and D with the asymmetric reward instead.
-# A DVC experiment in the workspace: `dvc exp show`, `dvc metrics diff main`; back with `dvc exp apply`.
+# A DVC experiment in the workspace: `dvc exp show`, `dvc metrics diff main`; back to the default with
+# `git restore params.yaml dvc.lock metrics && dvc checkout`.
 SCALE   := -S 'render.rounds=[[1,5],[13,17],[-3,-1]]' -S sft.max_steps=600 -S grpo.max_steps=60 \
            -S counterfactual.rollouts=48
 VARIANT ?= seed
