@@ -42,46 +42,101 @@ def validate(
     raise typer.Exit(1 if broken else 0)
 
 
-@app.command()
-def crop(
-    video: Annotated[Path, typer.Argument(help="a broadcast video")],
-    at: Annotated[float, typer.Option(help="seconds into the video")] = 60.0,
-    out: Annotated[Path | None, typer.Option(help="PNG to write (default: <video>.crop.png)")] = None,
-) -> None:
-    """Check sync's crop params on a real VOD: outline them on one frame and print what OCR reads."""
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def _frame_at(path: Path, at: float):
+    """One BGR frame: the still itself, or the video's frame at ``at`` seconds; exits 2 when unreadable."""
     import av
     import cv2
 
-    from chimera.config import ParamsError, load_params
-    from chimera.sync.ocr import Reader, crop_box
-
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        image = cv2.imread(str(path))
+        if image is None:
+            typer.echo(f"error: {path}: not a readable image", err=True)
+            raise typer.Exit(2)
+        return image
     try:
-        sync = load_params().sync
-    except ParamsError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from None
-    try:
-        with av.open(str(video)) as container:
+        with av.open(str(path)) as container:
             stream = container.streams.video[0]
             container.seek(int(at / stream.time_base), stream=stream)
             frame = next(f for f in container.decode(stream) if f.time is None or f.time >= at)
-            image = frame.to_ndarray(format="bgr24")
+            return frame.to_ndarray(format="bgr24")
     except (av.error.FFmpegError, StopIteration, IndexError, OSError) as err:
-        typer.echo(f"error: {video}: cannot read a frame at {at} s ({err})", err=True)
+        typer.echo(f"error: {path}: cannot read a frame at {at} s ({err})", err=True)
         raise typer.Exit(2) from None
-    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+@app.command()
+def crop(
+    path: Annotated[Path, typer.Argument(help="a broadcast video, or a still screenshot (.png, .jpg)")],
+    at: Annotated[float, typer.Option(help="seconds into the video (ignored for a still)")] = 60.0,
+    find: Annotated[
+        bool,
+        typer.Option(help="find the timer: the top-band box that reads M:SS (and, in a video, counts down)"),
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="print one JSON line: the box and its reads")
+    ] = False,
+    out: Annotated[Path | None, typer.Option(help="PNG to write (default: <path>.crop.png)")] = None,
+) -> None:
+    """Check sync's timer box on a real VOD or screenshot: outline it on one frame, print what OCR reads.
+
+    With ``--find`` the box is searched for instead of taken from params (see chimera.sync.locate); paste
+    the printed ``timer_crop`` into params.yaml. A frame without a clock reads nothing.
+    """
+    import json
+
+    import cv2
+
+    from chimera.config import ParamsError, load_params
+    from chimera.sync.locate import find_in_still, find_in_video
+    from chimera.sync.ocr import Reader, crop_box
+    from chimera.sync.scan import VideoError
+
+    try:
+        params = load_params()
+    except ParamsError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    sync = params.sync
     timer = Reader(sync.ocr_engine, sync.tessdata, sync.upscale)
-    digits = Reader(sync.ocr_engine, sync.tessdata, sync.upscale, whitelist="0123456789")
+    image = _frame_at(path, at)
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    if find:
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            found = find_in_still(gray, timer)
+        else:
+            try:
+                found = find_in_video(path, timer, FIND_SAMPLES, round(params.ingest.sim.round_time_s))
+            except VideoError as err:
+                typer.echo(f"error: {err}", err=True)
+                raise typer.Exit(2) from None
+        box = found.box
+    else:
+        box = sync.timer_crop
+        found = None
     h, w = gray.shape
-    for box, color in [(sync.timer_crop, (0, 0, 255)), *((b, (0, 200, 0)) for b in sync.score_crops)]:
-        x0, y0, x1, y1 = box
+    boxes = [(box, (0, 0, 255))] if box is not None else []
+    if not find:
+        boxes += [(b, (0, 200, 0)) for b in sync.score_crops]
+    for (x0, y0, x1, y1), color in boxes:
         cv2.rectangle(image, (round(x0 * w), round(y0 * h)), (round(x1 * w), round(y1 * h)), color, 2)
-    out = out or video.with_suffix(".crop.png")
+    out = out or path.with_suffix(".crop.png")
     cv2.imwrite(str(out), image)
-    typer.echo(
-        f"timer: {timer.text(crop_box(gray, sync.timer_crop)).strip()!r}  "
-        f"scores: {[digits.text(crop_box(gray, b)).strip() for b in sync.score_crops]}  -> {out}"
-    )
+    reads = found.reads if found is not None else [timer.timer(crop_box(gray, box))]
+    if json_out:
+        record = found.as_json() if found is not None else {"timer_crop": list(box), "reads": reads}
+        typer.echo(json.dumps({"path": str(path), **record, "outlined": str(out)}))
+    elif box is None:
+        typer.echo(f"no round timer found in the top band of {path}  -> {out}")
+    else:
+        text = ", ".join(f"{s // 60}:{s % 60:02d}" if s is not None else "-" for s in reads)
+        typer.echo(f"timer_crop: {[round(v, 4) for v in box]}  reads: {text}  -> {out}")
+    raise typer.Exit(0 if box is not None else 1)
+
+
+FIND_SAMPLES = 12  # moments of a video read by --find (as sync.find_samples will)
 
 
 @app.command("check-model")

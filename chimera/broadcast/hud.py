@@ -1,10 +1,17 @@
-"""A CS2-style broadcast HUD drawn with OpenCV from one :class:`HudView`.
+"""Two HUD styles drawn with OpenCV from one :class:`HudView` (``render.hud_style``).
 
-Positions live in one table, :data:`LAYOUT`, in pixels of a 1280×720 frame and scaled to the output
-size; ``sync.timer_crop`` and the ``pairs`` name crop are fractions of the frame pointing at the same
-boxes. The look follows CS2's: the round timer top centre between the scores and team names, the five
-player cards of each team along the top, the spectated player's name, health, armour and money bottom
-left, weapons and grenades bottom right, a minimap box with the place name under it, a kill feed.
+- ``broadcast`` (:class:`Hud`): a tournament overlay — the round timer top centre between the scores and
+  team names, the five player cards of each team along the top, the spectated player's name, health,
+  armour and money bottom left, weapons and grenades bottom right, a minimap box with the place name
+  under it, a kill feed.
+- ``cs2`` (:class:`Cs2Hud`): a replica of CS2's own in-game HUD — the timer in a small dark translucent
+  box at top centre (~2.6 % of the frame height), the two round scores in small digits directly beneath
+  it and the alive players' portraits to either side, the radar top left with the money under it, health
+  and armour bottom left, weapons bottom right; a bomb icon replaces the timer after the plant.
+
+Positions live in one table per style, :data:`LAYOUTS`, in pixels of a 1280×720 frame and scaled to the
+output size; the crops in ``sync.layouts`` and ``pairs.layouts`` are fractions of the frame pointing at
+the same boxes (a test holds them together).
 """
 
 from __future__ import annotations
@@ -23,25 +30,46 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 WHITE, GREY, DARK, BLACK = (240, 240, 240), (150, 150, 150), (28, 28, 30), (0, 0, 0)
 T_COLOR, CT_COLOR, RED, GREEN = (60, 160, 235), (235, 160, 70), (40, 40, 220), (80, 200, 80)
 
-LAYOUT = {
-    "timer": (600, 0, 680, 46),
-    "score_left": (548, 0, 600, 46),
-    "score_right": (680, 0, 732, 46),
-    "team_left": (380, 0, 548, 30),
-    "team_right": (732, 0, 900, 30),
-    "cards_left": (10, 0, 370, 58),
-    "cards_right": (910, 0, 1270, 58),
-    "banner": (490, 52, 790, 84),
-    "map_name": (12, 70, 230, 90),
-    "minimap": (12, 94, 212, 294),
-    "place": (12, 298, 300, 326),
-    "killfeed": (880, 66, 1270, 200),
-    "money": (12, 600, 260, 630),
-    "name": (12, 634, 420, 664),
-    "vitals": (12, 668, 420, 708),
-    "weapons": (880, 620, 1270, 708),
+LAYOUTS = {
+    "broadcast": {
+        "timer": (600, 0, 680, 46),
+        "score_left": (548, 0, 600, 46),
+        "score_right": (680, 0, 732, 46),
+        "team_left": (380, 0, 548, 30),
+        "team_right": (732, 0, 900, 30),
+        "cards_left": (10, 0, 370, 58),
+        "cards_right": (910, 0, 1270, 58),
+        "banner": (490, 52, 790, 84),
+        "map_name": (12, 70, 230, 90),
+        "minimap": (12, 94, 212, 294),
+        "place": (12, 298, 300, 326),
+        "killfeed": (880, 66, 1270, 200),
+        "money": (12, 600, 260, 630),
+        "name": (12, 634, 420, 664),
+        "vitals": (12, 668, 420, 708),
+        "weapons": (880, 620, 1270, 708),
+    },
+    "cs2": {
+        "timer": (612, 3, 668, 22),
+        "score_left": (612, 23, 639, 37),
+        "score_right": (641, 23, 668, 37),
+        "cards_left": (426, 2, 606, 38),
+        "cards_right": (674, 2, 854, 38),
+        "banner": (490, 44, 790, 72),
+        "minimap": (8, 8, 208, 208),
+        "money": (8, 212, 132, 234),
+        "place": (8, 238, 208, 256),
+        "killfeed": (900, 12, 1272, 140),
+        "name": (8, 652, 300, 676),
+        "health": (8, 682, 104, 712),
+        "armor": (112, 682, 208, 712),
+        "weapons": (1030, 604, 1272, 712),
+    },
 }
-"""Element boxes (x0, y0, x1, y1) in pixels of the 1280×720 reference frame."""
+"""Element boxes (x0, y0, x1, y1) in pixels of the 1280×720 reference frame, per HUD style."""
+
+
+BOLD_MIN_SIZE = 16  # px: smaller bold text (a 360p HUD) is drawn regular, as its strokes would merge
 
 
 @functools.cache
@@ -54,9 +82,10 @@ def _sprite(text: str, size: int, bold: bool) -> tuple[np.ndarray, tuple[int, in
     """The text's ink as an alpha mask, and the mask's offset from the baseline origin.
 
     Each distinct string is rasterised once (Pillow's bundled TrueType font, whose digits OCR reads
-    cleanly, unlike Hershey's slashed zero) and then only blended into frames.
+    cleanly, unlike Hershey's slashed zero) and then only blended into frames. Bold is a one-pixel
+    stroke, only from :data:`BOLD_MIN_SIZE` up.
     """
-    font, stroke = _font(size), 1 if bold else 0
+    font, stroke = _font(size), 1 if bold and size >= BOLD_MIN_SIZE else 0
     left, top, right, bottom = font.getbbox(text, anchor="ls", stroke_width=stroke)
     image = Image.new("L", (max(right - left, 1), max(bottom - top, 1)), 0)
     ImageDraw.Draw(image).text((-left, -top), text, font=font, fill=255, anchor="ls", stroke_width=stroke)
@@ -88,6 +117,17 @@ Planes = tuple[np.ndarray, np.ndarray, np.ndarray]
 """An I420 picture as its Y (full size), U and V (half width, half height) planes."""
 
 
+def _text_i420(planes: Planes, text: str, org: tuple[int, int], size: int, color, bold: bool = False) -> None:
+    """Blend ``text`` (baseline starting at ``org``) onto I420 planes: luma at full, chroma at half size."""
+    mask, (left, top) = _sprite(text, size, bold)
+    ox, oy = org[0] + left, org[1] + top
+    half = cv2.resize(
+        mask, ((mask.shape[1] + 1) // 2, (mask.shape[0] + 1) // 2), interpolation=cv2.INTER_AREA
+    )
+    for k, (plane, value) in enumerate(zip(planes, yuv(color), strict=True)):
+        _blit1(plane, mask if k == 0 else half, ox if k == 0 else ox // 2, oy if k == 0 else oy // 2, value)
+
+
 def to_i420(bgr: np.ndarray) -> Planes:
     """A BGR image of even width and height as I420 planes (BT.601, video range, as x264 is fed)."""
     h, w = bgr.shape[:2]
@@ -104,9 +144,9 @@ def yuv(color: tuple[int, int, int]) -> tuple[int, int, int]:
     return int(y[0, 0]), int(u[0, 0]), int(v[0, 0])
 
 
-def box_fraction(name: str) -> tuple[float, float, float, float]:
-    """An element's box as fractions of the frame (what crop params are written in)."""
-    x0, y0, x1, y1 = LAYOUT[name]
+def box_fraction(name: str, style: str = "broadcast") -> tuple[float, float, float, float]:
+    """An element's box in a HUD style as fractions of the frame (what crop params are written in)."""
+    x0, y0, x1, y1 = LAYOUTS[style][name]
     return (x0 / REF_W, y0 / REF_H, x1 / REF_W, y1 / REF_H)
 
 
@@ -168,16 +208,19 @@ class Hud:
     widened to even pixels (the panel's colour repeated into the one-pixel margin).
     """
 
+    style = "broadcast"
+    kill_step = 26  # kill feed line pitch, reference pixels
+
     def __init__(self, width: int, height: int):
         self.w, self.h = width, height
         self.sx, self.sy = width / REF_W, height / REF_H
         self.s = min(self.sx, self.sy)
         self._scratch = np.zeros((height, width, 3), np.uint8)
         self._patches: dict[tuple, np.ndarray] = {}
-        self._boxes = {name: self._scaled(name) for name in LAYOUT}
+        self._boxes = {name: self._scaled(name) for name in LAYOUTS[self.style]}
 
     def _scaled(self, name: str) -> tuple[int, int, int, int]:
-        x0, y0, x1, y1 = LAYOUT[name]
+        x0, y0, x1, y1 = LAYOUTS[self.style][name]
         return round(x0 * self.sx), round(y0 * self.sy), round(x1 * self.sx), round(y1 * self.sy)
 
     def _box(self, name: str) -> tuple[int, int, int, int]:
@@ -234,7 +277,7 @@ class Hud:
         if v.place:
             yield self._box("place"), ("place", v.place)
         x0, y0, x1, _ = self._box("killfeed")
-        step = round(26 * self.sy)
+        step = round(self.kill_step * self.sy)
         for i, line in enumerate(v.killfeed[-5:]):
             y = y0 + i * step
             yield (x0, y, x1, y + step - 3), ("kill", y, line[:40])
@@ -262,14 +305,10 @@ class Hud:
             u[ey0:ey1, ex0:ex1] = up
             w[ey0:ey1, ex0:ex1] = vp
         x0, _, _, y1 = self._box("map_name")
-        mask, (left, top) = _sprite(v.map_name, round(0.5 * 30 * self.s), False)
-        ox, oy = x0 + left, y1 - 4 + top
-        size = ((mask.shape[1] + 1) // 2, (mask.shape[0] + 1) // 2)
-        half = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
-        grey = yuv(GREY)
-        _blit1(y, mask, ox, oy, grey[0])
-        _blit1(u, half, ox // 2, oy // 2, grey[1])
-        _blit1(w, half, ox // 2, oy // 2, grey[2])
+        _text_i420(planes, v.map_name, (x0, y1 - 4), round(0.5 * 30 * self.s), GREY)
+        self._minimap_box_i420(planes)
+
+    def _minimap_box_i420(self, planes: Planes) -> None:
         x0, y0, x1, y1 = self._box("minimap")
         thick = max(1, round(2 * self.s))
         for k, (plane, value) in enumerate(zip(planes, yuv((90, 90, 90)), strict=True)):
@@ -343,7 +382,7 @@ class Hud:
 
     def _draw_kill(self, img, y: int, line: str) -> None:
         x0, _, x1, _ = self._box("killfeed")
-        step = round(26 * self.sy)
+        step = round(self.kill_step * self.sy)
         cv2.rectangle(img, (x0, y), (x1, y + step - 3), (35, 35, 40), -1)
         self._text(img, line, (x0 + 6, y + step - 9), 0.45, WHITE)
 
@@ -368,3 +407,141 @@ class Hud:
         x0, y0, _, _ = self._panel(img, "weapons")
         for i, line in enumerate(lines):
             self._text(img, line, (x0 + 8, y0 + round((24 + 28 * i) * self.sy)), 0.6, WHITE, 1)
+
+
+TIMER_BOX_ALPHA = 0.62  # opacity of the cs2 timer's dark box: the picture shows through it
+
+
+class Cs2Hud(Hud):
+    """A replica of CS2's own in-game HUD (``render.hud_style: cs2``); see the module docstring.
+
+    The opaque elements reuse :class:`Hud`'s patch cache; the timer's box is translucent, so its pixels
+    depend on the picture under it and it is blended into every frame (a 56×19 box at 720p: cheap).
+    :meth:`draw` goes through :meth:`draw_i420`, so the two paths cannot drift apart.
+    """
+
+    style = "cs2"
+    kill_step = 22
+
+    def _elements(self, v: HudView):
+        for key, score in zip(("score_left", "score_right"), v.scores, strict=True):
+            yield self._box(key), ("score", key, str(score))
+        for side_cards, name in zip(v.cards, ("cards_left", "cards_right"), strict=True):
+            x0, y0, x1, y1 = self._box(name)
+            width = (x1 - x0) // 5
+            for i, c in enumerate(side_cards):
+                alive = c.health > 0
+                yield (
+                    (x0 + i * width + 1, y0, x0 + (i + 1) * width - 1, y1),
+                    ("portrait", name, i, c.side, alive),
+                )
+        if v.banner:
+            yield self._box("banner"), ("banner", v.banner)
+        if v.place:
+            yield self._box("place"), ("place", v.place)
+        x0, y0, x1, _ = self._box("killfeed")
+        step = round(self.kill_step * self.sy)
+        for i, line in enumerate(v.killfeed[-5:]):
+            y = y0 + i * step
+            yield (x0, y, x1, y + step - 3), ("kill", y, line[:40])
+        if v.name is not None:
+            yield self._box("money"), ("money", v.money)
+            yield self._box("name"), ("name", v.side, v.name)
+            yield self._box("health"), ("health", v.health)
+            yield self._box("armor"), ("armor", v.armor)
+            lines = [w for w in (v.primary, v.secondary) if w] + [" ".join(v.utility)]
+            yield self._box("weapons"), ("weapons", tuple(lines[:3]))
+
+    def draw(self, img: np.ndarray, v: HudView, quality: str = "clean") -> None:
+        h, w = img.shape[:2]
+        planes = to_i420(img)
+        self.draw_i420(planes, v, quality)
+        flat = np.concatenate([p.reshape(-1) for p in planes]).reshape(h * 3 // 2, w)
+        img[:] = cv2.cvtColor(flat, cv2.COLOR_YUV2BGR_I420)
+
+    def draw_i420(self, planes: Planes, v: HudView, quality: str = "clean") -> None:
+        y, u, w = planes
+        for box, key in self._elements(v):
+            yp, up, vp, (x0, y0, x1, y1), (ex0, ey0, ex1, ey1) = self._patch_i420(box, key, quality)
+            y[y0:y1, x0:x1] = yp
+            u[ey0:ey1, ex0:ex1] = up
+            w[ey0:ey1, ex0:ex1] = vp
+        self._minimap_box_i420(planes)
+        if v.show_timer:
+            self._timer_i420(planes, v, quality)
+
+    def _timer_i420(self, planes: Planes, v: HudView, quality: str) -> None:
+        """The translucent dark box, then the digits (or the bomb icon once planted) on it."""
+        x0, y0, x1, y1 = self._box("timer")
+        for k, (plane, value) in enumerate(zip(planes, yuv(BLACK), strict=True)):
+            d = 1 if k == 0 else 2
+            region = plane[y0 // d : (y1 + 1) // d, x0 // d : (x1 + 1) // d]
+            region[:] = (region * (1 - TIMER_BOX_ALPHA) + value * TIMER_BOX_ALPHA).astype(np.uint8)
+        if v.timer.text is not None:
+            size = round(16 * self.s)
+            mask, _ = _sprite(v.timer.text, size, False)
+            org = ((x0 + x1 - mask.shape[1]) // 2, (y0 + y1) // 2 + round(6 * self.s))
+            _text_i420(planes, v.timer.text, org, size, WHITE)
+        elif v.timer.phase in ("planted", "over"):
+            center, radius = ((x0 + x1) // 2, (y0 + y1) // 2), round(7 * self.s)
+            for k, (plane, value) in enumerate(zip(planes, yuv(RED), strict=True)):
+                d = 1 if k == 0 else 2
+                cv2.circle(plane, (center[0] // d, center[1] // d), max(1, radius // d), value, -1)
+        if quality != "clean":
+            region = planes[0][y0 : y1 + 1, x0 : x1 + 1]
+            region[:] = cv2.cvtColor(
+                degrade(cv2.cvtColor(region, cv2.COLOR_GRAY2BGR), quality), cv2.COLOR_BGR2GRAY
+            )
+
+    # -- the elements that differ from the broadcast overlay ------------------------------------------
+
+    def _draw_score(self, img, key: str, score: str) -> None:
+        self._centered(img, score, self._panel(img, key, (34, 34, 36)), 0.42, WHITE, 1)
+
+    def _draw_portrait(self, img, key: str, i: int, side: str, alive: bool) -> None:
+        """A player's portrait: a head and shoulders on the side's colour, greyed out once dead."""
+        x0, y0, x1, y1 = self._box(key)
+        width = (x1 - x0) // 5
+        px0, px1 = x0 + i * width + 1, x0 + (i + 1) * width - 1
+        color = (T_COLOR if side == "T" else CT_COLOR) if alive else (55, 55, 58)
+        cv2.rectangle(img, (px0, y0), (px1, y1), DARK, -1)
+        cx, h = (px0 + px1) // 2, y1 - y0
+        cv2.ellipse(img, (cx, y1), ((px1 - px0) // 2 - 1, h // 3), 0, 180, 360, color, -1)
+        cv2.circle(img, (cx, y0 + round(h * 0.38)), max(2, round(h * 0.2)), color, -1)
+
+    def _draw_money(self, img, money: int) -> None:
+        x0, _, _, y1 = self._panel(img, "money", (30, 34, 30))
+        self._text(img, f"${money}", (x0 + 5, y1 - 5), 0.55, (120, 220, 120), 2)
+
+    def _draw_name(self, img, side: str, name: str) -> None:
+        x0, _, _, y1 = self._panel(img, "name", (30, 30, 32))
+        self._text(img, name or "", (x0 + 6, y1 - 6), 0.6, T_COLOR if side == "T" else CT_COLOR, 2)
+
+    def _draw_health(self, img, health: int) -> None:
+        """A cross icon, then the number (CS2 draws no "HP" letters)."""
+        x0, y0, _, y1 = self._panel(img, "health", (30, 30, 32))
+        cx, cy, r = x0 + round(12 * self.s), (y0 + y1) // 2, round(7 * self.s)
+        cv2.rectangle(img, (cx - r, cy - r // 3), (cx + r, cy + r // 3), WHITE, -1)
+        cv2.rectangle(img, (cx - r // 3, cy - r), (cx + r // 3, cy + r), WHITE, -1)
+        self._text(img, str(health), (x0 + round(26 * self.s), y1 - round(7 * self.s)), 0.72, WHITE, 2)
+
+    def _draw_armor(self, img, armor: int) -> None:
+        """A shield icon, then the number."""
+        x0, y0, _, y1 = self._panel(img, "armor", (30, 30, 32))
+        cx, cy, r = x0 + round(12 * self.s), (y0 + y1) // 2, round(7 * self.s)
+        shield = np.array([(cx - r, cy - r), (cx + r, cy - r), (cx + r, cy), (cx, cy + r), (cx - r, cy)])
+        cv2.fillPoly(img, [shield], WHITE)
+        self._text(img, str(armor), (x0 + round(26 * self.s), y1 - round(7 * self.s)), 0.72, WHITE, 2)
+
+    def _draw_weapons(self, img, lines: tuple[str, ...]) -> None:
+        """Weapons stacked right-aligned, as CS2 lists them bottom right."""
+        _, y0, x1, _ = self._panel(img, "weapons", (30, 30, 32))
+        for i, line in enumerate(lines):
+            mask, _ = _sprite(line, round(0.55 * 30 * self.s), False)
+            self._text(
+                img, line, (x1 - 8 - mask.shape[1], y0 + round((26 + 32 * i) * self.sy)), 0.55, WHITE, 1
+            )
+
+
+HUDS: dict[str, type[Hud]] = {"broadcast": Hud, "cs2": Cs2Hud}
+"""The HUD class of each ``render.hud_style``."""

@@ -24,13 +24,23 @@ class OcrError(RuntimeError):
     """The OCR engine is not usable (missing Tesseract or language data); says what to install."""
 
 
+MIN_HEIGHT = 48  # px an upscaled crop is at least tall: small HUDs (CS2's at 360p) need more than `upscale`
+
+
 def prepare(crop: np.ndarray, upscale: int) -> np.ndarray:
     """Gray crop -> sharpened, upscaled binary image with dark text on white.
 
-    The unsharp mask restores strokes that broadcast blur thins out (the colon first).
+    The unsharp mask restores strokes that broadcast blur thins out (the colon first). The crop is
+    upscaled ``upscale`` times; a crop that would stay under :data:`MIN_HEIGHT` pixels is upscaled to
+    that height and handed over in gray (dark text on light), as binarising so few pixels breaks strokes.
     """
+    factor = max(upscale, MIN_HEIGHT / max(crop.shape[0], 1))
+    if factor > upscale:  # a few pixels tall: binarising loses strokes, Tesseract thresholds better
+        big = cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+        big = big if np.median(big) >= 127 else 255 - big
+        return cv2.copyMakeBorder(big, 10, 10, 10, 10, cv2.BORDER_REPLICATE)
     crop = cv2.addWeighted(crop, 1.8, cv2.GaussianBlur(crop, (0, 0), 1.5), -0.8, 0)
-    big = cv2.resize(crop, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
+    big = cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
     _, binary = cv2.threshold(big, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     if binary.mean() < 127:  # light text on a dark box (the usual HUD): invert
         binary = 255 - binary

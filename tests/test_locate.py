@@ -1,0 +1,131 @@
+"""Finding the round timer of an unknown overlay: stills and frame sequences of both HUD styles.
+
+The frames are drawn by the renderer's own HUD classes over a noisy picture, at several sizes, with
+letterbox bars and a horizontal offset the finder is not told about; the truth is the clock drawn.
+"""
+
+import cv2
+import numpy as np
+import pytest
+
+from chimera.broadcast.hud import HUDS, Card, HudView
+from chimera.clock import LIVE, PLANTED, Display
+from chimera.config import load_params
+from chimera.sync.locate import find_in_frames, find_in_still, layout_of
+from chimera.sync.ocr import Reader, crop_box
+
+SYNC = load_params().sync
+CARDS = ([Card("x", "T", 50, False)] * 5, [Card("y", "CT", 70, False)] * 5)
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return Reader(SYNC.ocr_engine, SYNC.tessdata, SYNC.upscale)
+
+
+def frame(style, size, timer, rng, banner=None, bars=0, offset=0, noise=80):
+    """A gray frame of ``size`` (w, h): the HUD drawn at (w, h - 2*bars) shifted ``offset`` px sideways."""
+    w, h = size
+    inner = h - 2 * bars
+    img = rng.integers(0, noise, (inner, w, 3), dtype=np.uint8) + 20
+    view = HudView("de_mirage", ("A", "B"), (3, 9), timer, CARDS, "s1mple", "T", 76, 100, 2700, banner=banner)
+    HUDS[style](w, inner).draw(img, view)
+    out = np.zeros((h, w, 3), np.uint8)
+    shifted = np.roll(img, offset, axis=1)
+    shifted[:, :offset] = 0
+    out[bars : bars + inner] = shifted
+    return cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
+
+
+STILLS = [("broadcast", (640, 360)), ("broadcast", (1280, 720)), ("broadcast", (1920, 1080))]
+STILLS += [("cs2", (1280, 720)), ("cs2", (1920, 1080))]
+
+
+@pytest.mark.parametrize("style, size", STILLS)
+def test_a_still_reads_the_drawn_clock_exactly(style, size, reader):
+    rng = np.random.default_rng(hash((style, size)) % 2**32)
+    values = [0, 9, 10, 45, 59, 60, 83, 100, 115]
+    reads = [find_in_still(frame(style, size, Display(LIVE, s), rng), reader).reads for s in values]
+    assert reads == [[s] for s in values]
+
+
+@pytest.mark.parametrize("style", ["broadcast", "cs2"])
+def test_a_still_without_a_clock_reads_nothing(style, reader):
+    """Bomb icon after the plant, a warm-up banner with the timer hidden: no made-up time."""
+    rng = np.random.default_rng(7)
+    planted = frame(style, (1280, 720), Display(PLANTED, None), rng)
+    warmup = frame(style, (1280, 720), Display(LIVE, None), rng, banner="WARMUP")
+    for gray in (planted, warmup):
+        found = find_in_still(gray, reader)
+        assert found.box is None and found.reads == []
+
+
+@pytest.mark.parametrize(
+    "style, size, bars, offset",
+    [
+        ("broadcast", (1280, 720), 0, 0),
+        ("broadcast", (1920, 1080), 120, 70),
+        ("broadcast", (640, 360), 30, 24),
+        ("cs2", (1280, 720), 0, 0),
+        ("cs2", (1920, 1080), 120, 70),
+        ("cs2", (1280, 720), 60, 48),
+    ],
+)
+def test_frames_one_second_apart_find_a_box_that_reads_the_clock(style, size, bars, offset, reader):
+    """Six moments of three frames 1 s apart; the found box reads every frame where the clock shows."""
+    rng = np.random.default_rng(11)
+    starts = [115, 97, 64, 40, 12, None]  # the last moment: bomb planted, no digits
+    moments = [
+        [
+            frame(
+                style,
+                size,
+                Display(LIVE, s - k) if s else Display(PLANTED, None),
+                rng,
+                bars=bars,
+                offset=offset,
+            )
+            for k in range(3)
+        ]
+        for s in starts
+    ]
+    found = find_in_frames(moments, reader, 115)
+    assert found.box is not None and found.counting == 5
+    shown = [(m[k], s - k) for m, s in zip(moments, starts, strict=True) if s for k in range(3)]
+    assert all(reader.timer(crop_box(g, found.box)) == s for g, s in shown)
+    if bars == offset == 0:
+        assert layout_of(found.box, {style: _Layout(style)}) == style
+
+
+class _Layout:
+    """The renderer's timer box of a style, shaped like a params layout entry."""
+
+    def __init__(self, style):
+        from chimera.broadcast.hud import box_fraction
+
+        self.timer_crop = box_fraction("timer", style)
+
+
+def test_no_clock_anywhere_finds_nothing(reader):
+    rng = np.random.default_rng(3)
+    moments = [[frame("cs2", (1280, 720), Display(PLANTED, None), rng) for _ in range(3)] for _ in range(4)]
+    assert find_in_frames(moments, reader, 115).box is None
+
+
+def test_crop_find_json_on_stills(tmp_path):
+    """`chimera crop frame.png --find --json`: the clock of a cs2 still, and nothing (exit 1) without one."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from chimera.cli import app
+
+    rng = np.random.default_rng(5)
+    for name, timer in (("clock.png", Display(LIVE, 71)), ("planted.png", Display(PLANTED, None))):
+        cv2.imwrite(str(tmp_path / name), frame("cs2", (1920, 1080), timer, rng))
+    run = CliRunner().invoke(app, ["crop", str(tmp_path / "clock.png"), "--find", "--json"])
+    assert run.exit_code == 0, run.output
+    record = json.loads(run.output.strip().splitlines()[-1])
+    assert record["reads"] == [71] and len(record["timer_crop"]) == 4
+    run = CliRunner().invoke(app, ["crop", str(tmp_path / "planted.png"), "--find", "--json"])
+    assert run.exit_code == 1 and json.loads(run.output.strip().splitlines()[-1])["timer_crop"] is None
