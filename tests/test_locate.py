@@ -129,3 +129,16 @@ def test_crop_find_json_on_stills(tmp_path):
     assert record["reads"] == [71] and len(record["timer_crop"]) == 4
     run = CliRunner().invoke(app, ["crop", str(tmp_path / "planted.png"), "--find", "--json"])
     assert run.exit_code == 1 and json.loads(run.output.strip().splitlines()[-1])["timer_crop"] is None
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_the_documented_cs2_box_reads_the_replica_and_a_loose_box_does_not(size, reader):
+    """The README's box for CS2's own HUD reads every clock; the old preset (into the score row) reads none."""
+    from chimera.broadcast.hud import box_fraction
+
+    rng = np.random.default_rng(9)
+    frames = [(frame("cs2", size, Display(LIVE, s), rng), s) for s in range(0, 116, 9)]
+    tight, loose = box_fraction("timer", "cs2"), (0.476, 0.012, 0.524, 0.052)
+    assert [round(v, 4) for v in tight] == [0.4781, 0.0042, 0.5219, 0.0306]  # the numbers in the README
+    assert all(reader.timer(crop_box(g, tight)) == s for g, s in frames)
+    assert not any(reader.timer(crop_box(g, loose)) == s for g, s in frames)
