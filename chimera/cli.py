@@ -90,7 +90,7 @@ def crop(
     import cv2
 
     from chimera.config import ParamsError, load_params
-    from chimera.sync.locate import find_in_still, find_in_video
+    from chimera.sync.locate import SAMPLES, find_in_still, find_in_video
     from chimera.sync.ocr import Reader, crop_box
     from chimera.sync.scan import VideoError
 
@@ -108,7 +108,7 @@ def crop(
             found = find_in_still(gray, timer)
         else:
             try:
-                found = find_in_video(path, timer, FIND_SAMPLES, round(params.ingest.sim.round_time_s))
+                found = find_in_video(path, timer, SAMPLES, round(params.ingest.sim.round_time_s))
             except VideoError as err:
                 typer.echo(f"error: {err}", err=True)
                 raise typer.Exit(2) from None
@@ -134,9 +134,6 @@ def crop(
         text = ", ".join(f"{s // 60}:{s % 60:02d}" if s is not None else "-" for s in reads)
         typer.echo(f"timer_crop: {[round(v, 4) for v in box]}  reads: {text}  -> {out}")
     raise typer.Exit(0 if box is not None else 1)
-
-
-FIND_SAMPLES = 12  # moments of a video read by --find (as sync.find_samples will)
 
 
 @app.command("check-model")

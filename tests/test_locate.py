@@ -37,7 +37,7 @@ def frame(style, size, timer, rng, banner=None, bars=0, offset=0, noise=80):
     return cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
 
 
-STILLS = [("broadcast", (640, 360)), ("broadcast", (1280, 720)), ("broadcast", (1920, 1080))]
+STILLS = [("broadcast", (1280, 720)), ("broadcast", (1920, 1080))]
 STILLS += [("cs2", (1280, 720)), ("cs2", (1920, 1080))]
 
 
@@ -65,7 +65,7 @@ def test_a_still_without_a_clock_reads_nothing(style, reader):
     [
         ("broadcast", (1280, 720), 0, 0),
         ("broadcast", (1920, 1080), 120, 70),
-        ("broadcast", (640, 360), 30, 24),
+        ("broadcast", (1280, 720), 30, 24),
         ("cs2", (1280, 720), 0, 0),
         ("cs2", (1920, 1080), 120, 70),
         ("cs2", (1280, 720), 60, 48),
@@ -133,7 +133,7 @@ def test_crop_find_json_on_stills(tmp_path):
 
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
 def test_the_documented_cs2_box_reads_the_replica_and_a_loose_box_does_not(size, reader):
-    """The README's box for CS2's own HUD reads every clock; the old preset (into the score row) reads none."""
+    """The README box for CS2's own HUD reads every clock; the old preset (into the score row) none."""
     from chimera.broadcast.hud import box_fraction
 
     rng = np.random.default_rng(9)

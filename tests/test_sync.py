@@ -246,7 +246,7 @@ def test_crop_command_outlines_the_crops_and_reads_them(tmp_path, small_render):
     result = CliRunner().invoke(app, ["crop", str(video), "--at", "30", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.exists() and cv2.imread(str(out)).shape[:2] == (360, 640)
-    assert "timer: '" in result.output
+    assert "timer_crop: [" in result.output and "reads: " in result.output
     missing = CliRunner().invoke(app, ["crop", str(tmp_path / "nope.mp4")])
     assert missing.exit_code == 2 and "nope.mp4" in missing.output
 

@@ -69,7 +69,7 @@ LAYOUTS = {
 """Element boxes (x0, y0, x1, y1) in pixels of the 1280×720 reference frame, per HUD style."""
 
 
-BOLD_MIN_SIZE = 16  # px: smaller bold text (a 360p HUD) is drawn regular, as its strokes would merge
+BOLD_MIN_SIZE = 1  # px: bold from this size up (raising it to ~16 draws 360p text regular; issue 14)
 
 
 @functools.cache
@@ -272,6 +272,10 @@ class Hud:
                 cx = x0 + i * width
                 card = ("card", name, i, c.name[:9], c.side, c.health > 0, self._bar(c, width), c.has_bomb)
                 yield (cx + 2, y0 + 2, cx + width - 2, y1 - 2), card
+        yield from self._lower_elements(v)
+
+    def _lower_elements(self, v: HudView):
+        """The elements both styles show below the top row: banner, place, kill feed, player panel."""
         if v.banner:
             yield self._box("banner"), ("banner", v.banner)
         if v.place:
@@ -284,9 +288,12 @@ class Hud:
         if v.name is not None:
             yield self._box("money"), ("money", v.money)
             yield self._box("name"), ("name", v.side, v.name)
-            yield self._box("vitals"), ("vitals", v.health, v.armor)
+            yield from self._vitals_elements(v)
             lines = [w for w in (v.primary, v.secondary) if w] + [" ".join(v.utility)]
             yield self._box("weapons"), ("weapons", tuple(lines[:3]))
+
+    def _vitals_elements(self, v: HudView):
+        yield self._box("vitals"), ("vitals", v.health, v.armor)
 
     def draw(self, img: np.ndarray, v: HudView, quality: str = "clean") -> None:
         """Draw ``v`` onto ``img`` (a frame of this size, BGR); ``quality`` degrades the HUD like the shot."""
@@ -298,15 +305,19 @@ class Hud:
 
     def draw_i420(self, planes: Planes, v: HudView, quality: str = "clean") -> None:
         """:meth:`draw` onto the Y, U, V planes of an I420 frame of this size (even width and height)."""
+        self._paste_i420(planes, v, quality)
+        x0, _, _, y1 = self._box("map_name")
+        _text_i420(planes, v.map_name, (x0, y1 - 4), round(0.5 * 30 * self.s), GREY)
+        self._minimap_box_i420(planes)
+
+    def _paste_i420(self, planes: Planes, v: HudView, quality: str) -> None:
+        """Copy the I420 patch of every opaque element ``v`` shows into ``planes``."""
         y, u, w = planes
         for box, key in self._elements(v):
             yp, up, vp, (x0, y0, x1, y1), (ex0, ey0, ex1, ey1) = self._patch_i420(box, key, quality)
             y[y0:y1, x0:x1] = yp
             u[ey0:ey1, ex0:ex1] = up
             w[ey0:ey1, ex0:ex1] = vp
-        x0, _, _, y1 = self._box("map_name")
-        _text_i420(planes, v.map_name, (x0, y1 - 4), round(0.5 * 30 * self.s), GREY)
-        self._minimap_box_i420(planes)
 
     def _minimap_box_i420(self, planes: Planes) -> None:
         x0, y0, x1, y1 = self._box("minimap")
@@ -435,22 +446,11 @@ class Cs2Hud(Hud):
                     (x0 + i * width + 1, y0, x0 + (i + 1) * width - 1, y1),
                     ("portrait", name, i, c.side, alive),
                 )
-        if v.banner:
-            yield self._box("banner"), ("banner", v.banner)
-        if v.place:
-            yield self._box("place"), ("place", v.place)
-        x0, y0, x1, _ = self._box("killfeed")
-        step = round(self.kill_step * self.sy)
-        for i, line in enumerate(v.killfeed[-5:]):
-            y = y0 + i * step
-            yield (x0, y, x1, y + step - 3), ("kill", y, line[:40])
-        if v.name is not None:
-            yield self._box("money"), ("money", v.money)
-            yield self._box("name"), ("name", v.side, v.name)
-            yield self._box("health"), ("health", v.health)
-            yield self._box("armor"), ("armor", v.armor)
-            lines = [w for w in (v.primary, v.secondary) if w] + [" ".join(v.utility)]
-            yield self._box("weapons"), ("weapons", tuple(lines[:3]))
+        yield from self._lower_elements(v)
+
+    def _vitals_elements(self, v: HudView):
+        yield self._box("health"), ("health", v.health)
+        yield self._box("armor"), ("armor", v.armor)
 
     def draw(self, img: np.ndarray, v: HudView, quality: str = "clean") -> None:
         h, w = img.shape[:2]
@@ -460,12 +460,7 @@ class Cs2Hud(Hud):
         img[:] = cv2.cvtColor(flat, cv2.COLOR_YUV2BGR_I420)
 
     def draw_i420(self, planes: Planes, v: HudView, quality: str = "clean") -> None:
-        y, u, w = planes
-        for box, key in self._elements(v):
-            yp, up, vp, (x0, y0, x1, y1), (ex0, ey0, ex1, ey1) = self._patch_i420(box, key, quality)
-            y[y0:y1, x0:x1] = yp
-            u[ey0:ey1, ex0:ex1] = up
-            w[ey0:ey1, ex0:ex1] = vp
+        self._paste_i420(planes, v, quality)
         self._minimap_box_i420(planes)
         if v.show_timer:
             self._timer_i420(planes, v, quality)

@@ -42,6 +42,7 @@ TOPHAT_LEVEL = 40  # how much brighter than its surround a stroke is
 GAP = 0.9  # widest gap inside a word, in multiples of its text height
 DOT = 0.25  # a glyph this small against a word's height is punctuation and may join it
 PAD = (0.45, 0.22)  # padding of a found box, in multiples of its text height (sideways, up/down)
+SAMPLES = 12  # moments of a video read when finding its timer
 STEPS = 3  # frames read per moment, one second apart: two countdown steps
 MAX_CLOCK_S = 5 * 60  # longest clock a still may read (round, freeze, warm-up and timeout clocks are shorter)
 STRICT = re.compile(r"^[0-9]:[0-5][0-9]$")

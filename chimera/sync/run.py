@@ -28,6 +28,8 @@ from chimera.errors import ChimeraError
 from chimera.io import atomic_path, write_json
 from chimera.runtime import process_pool
 from chimera.sync import fit as fitting
+from chimera.sync import locate
+from chimera.sync.ocr import Reader
 from chimera.sync.scan import Scan, VideoError, scan
 from chimera.tables import TICK_RATE
 
@@ -111,12 +113,26 @@ def sync_video(video: Path, match_dir: Path, params: SyncParams, round_time_s: f
         )
     else:
         log.warning(
-            "%s: no readable, running HUD timer found: nothing to sync (is sync.timer_crop right?)", video
+            "%s: no readable, running HUD timer found: nothing to sync (is sync.timer_crop right? %s)",
+            video,
+            _suggest_crop(video, params, round(round_time_s)),
         )
     result = SyncResult(
         match_dir.name, video, found, segments, _refused(found, segments), time.perf_counter() - start
     )
     return result
+
+
+def _suggest_crop(video: Path, params: SyncParams, round_time_s: int) -> str:
+    """What :mod:`chimera.sync.locate` finds in ``video`` instead, said as a params line."""
+    reader = Reader(params.ocr_engine, params.tessdata, params.upscale)
+    try:
+        found = locate.find_in_video(video, reader, locate.SAMPLES, round_time_s)
+    except VideoError as err:  # the scan decoded it; seeking into it may still fail (a truncated file)
+        return f"no timer search possible: {err.reason}"
+    if found.box is None:
+        return "no box in the top band counts down either"
+    return f"a box that counts down: timer_crop: {[round(v, 4) for v in found.box]}"
 
 
 def _refused(found: Scan, segments: list[fitting.SegmentFit]) -> list[dict]:
