@@ -139,7 +139,9 @@ def _video_rows(params) -> list[tuple[str, str, str]]:
     with tempfile.TemporaryDirectory() as tmp:
         with _one_core():
             video, wall = _timed(
-                lambda: render_match(parsed[0], Path(tmp), render, params.ingest.sim.round_time_s, "bench")
+                lambda: render_match(
+                    parsed[0], Path(tmp), render, params.ingest.sim.round_time_s, "bench", render.style_of(0)
+                )
             )
         with av.open(str(video)) as c:
             frames, fps = c.streams.video[0].frames, float(c.streams.video[0].average_rate)

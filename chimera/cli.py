@@ -82,15 +82,17 @@ def crop(
 ) -> None:
     """Check sync's timer box on a real VOD or screenshot: outline it on one frame, print what OCR reads.
 
-    With ``--find`` the box is searched for instead of taken from params (see chimera.sync.locate); paste
-    the printed ``timer_crop`` into params.yaml. A frame without a clock reads nothing.
+    With ``--find`` (or ``sync.timer_crop: auto``) the box is searched for instead of taken from params
+    (see chimera.sync.locate; a video tries the known layouts' boxes first) and the layout it lies in is
+    named; a new overlay's printed ``timer_crop`` goes into a new ``sync.layouts`` entry. A frame without
+    a clock reads nothing.
     """
     import json
 
     import cv2
 
     from chimera.config import ParamsError, load_params
-    from chimera.sync.locate import SAMPLES, find_in_still, find_in_video
+    from chimera.sync.locate import find_in_still, find_in_video
     from chimera.sync.ocr import Reader, crop_box
     from chimera.sync.scan import VideoError
 
@@ -103,12 +105,15 @@ def crop(
     timer = Reader(sync.ocr_engine, sync.tessdata, sync.upscale)
     image = _frame_at(path, at)
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    if find:
+    if find or sync.timer_crop == "auto":
         if path.suffix.lower() in IMAGE_SUFFIXES:
             found = find_in_still(gray, timer)
         else:
+            known = [layout.timer_crop for layout in sync.layouts.values()]
             try:
-                found = find_in_video(path, timer, SAMPLES, round(params.ingest.sim.round_time_s))
+                found = find_in_video(
+                    path, timer, sync.find_samples, round(params.ingest.sim.round_time_s), known
+                )
             except VideoError as err:
                 typer.echo(f"error: {err}", err=True)
                 raise typer.Exit(2) from None
@@ -116,10 +121,11 @@ def crop(
     else:
         box = sync.timer_crop
         found = None
+    layout = sync.layout_of(box) if box is not None else None
     h, w = gray.shape
     boxes = [(box, (0, 0, 255))] if box is not None else []
-    if not find:
-        boxes += [(b, (0, 200, 0)) for b in sync.score_crops]
+    if layout is not None:
+        boxes += [(b, (0, 200, 0)) for b in sync.layouts[layout].score_crops]
     for (x0, y0, x1, y1), color in boxes:
         cv2.rectangle(image, (round(x0 * w), round(y0 * h)), (round(x1 * w), round(y1 * h)), color, 2)
     out = out or path.with_suffix(".crop.png")
@@ -127,12 +133,12 @@ def crop(
     reads = found.reads if found is not None else [timer.timer(crop_box(gray, box))]
     if json_out:
         record = found.as_json() if found is not None else {"timer_crop": list(box), "reads": reads}
-        typer.echo(json.dumps({"path": str(path), **record, "outlined": str(out)}))
+        typer.echo(json.dumps({"path": str(path), **record, "layout": layout, "outlined": str(out)}))
     elif box is None:
         typer.echo(f"no round timer found in the top band of {path}  -> {out}")
     else:
         text = ", ".join(f"{s // 60}:{s % 60:02d}" if s is not None else "-" for s in reads)
-        typer.echo(f"timer_crop: {[round(v, 4) for v in box]}  reads: {text}  -> {out}")
+        typer.echo(f"timer_crop: {[round(v, 4) for v in box]}  layout: {layout}  reads: {text}  -> {out}")
     raise typer.Exit(0 if box is not None else 1)
 
 

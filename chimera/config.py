@@ -149,8 +149,15 @@ RoundBlock = Annotated[tuple[int, int], AfterValidator(_check_block)]
 """Inclusive [first, last] round numbers; negative ones count from the match's last round (-1 = last)."""
 
 
+HudStyle = Literal["broadcast", "cs2"]
+"""The HUD overlays the renderer draws (chimera.broadcast.hud.HUDS): a tournament broadcast's, CS2's own."""
+
+
 class RenderParams(Strict):
     seed: int = _describe("seed of the broadcast realities (offset, director, degradations)", ge=0)
+    hud_style: HudStyle | list[HudStyle] = _describe(
+        "the HUD drawn: one style for every match, or a list cycled over the matches in name order"
+    )
     width: int = _describe("video width", ge=320, le=3840, multiple_of=2)
     height: int = _describe("video height", ge=180, le=2160, multiple_of=2)
     fps: int = _describe("video frame rate", ge=5, le=60)
@@ -174,6 +181,18 @@ class RenderParams(Strict):
     pause: PauseParams
     replay: ReplayParams
 
+    @field_validator("hud_style")
+    @classmethod
+    def _some_style(cls, style: HudStyle | list[HudStyle]) -> HudStyle | list[HudStyle]:
+        if isinstance(style, list) and not style:
+            raise ValueError("an empty list of HUD styles: name at least one (broadcast, cs2)")
+        return style
+
+    def style_of(self, index: int) -> HudStyle:
+        """The HUD style of the ``index``-th match in name order."""
+        styles = self.hud_style if isinstance(self.hud_style, list) else [self.hud_style]
+        return styles[index % len(styles)]
+
 
 def _check_box(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
     x0, y0, x1, y1 = box
@@ -183,6 +202,18 @@ def _check_box(box: tuple[float, float, float, float]) -> tuple[float, float, fl
 
 
 Box = Annotated[tuple[float, float, float, float], AfterValidator(_check_box)]
+
+
+class SyncLayout(Strict):
+    timer_crop: Box = _describe("the round timer")
+    score_crops: tuple[Box, Box] = _describe("the two teams' round scores")
+
+
+class PairsLayout(Strict):
+    name_crop: Box = _describe("the spectated player's name")
+    health_crop: Box = _describe("the spectated player's health (its last number is read)")
+    armor_crop: Box = _describe("the spectated player's armour (its last number is read)")
+    money_crop: Box = _describe("the spectated player's money ($ and digits)")
 
 
 def _game_state_field(name: str) -> str:
@@ -199,8 +230,12 @@ class SyncParams(Strict):
     vod_dir: Path = _describe("broadcast VODs named <match>.mp4 (the rendered ones, or real ones)")
     ocr_engine: Literal["tesserocr", "pytesseract"] = _describe("Tesseract binding")
     tessdata: Path = _describe("Tesseract's tessdata folder")
-    timer_crop: Box = _describe("the HUD round timer, fractions of the frame")
-    score_crops: tuple[Box, Box] = _describe("the two teams' HUD scores, fractions of the frame")
+    timer_crop: Literal["auto"] | Box = _describe(
+        "the HUD round timer, fractions of the frame; auto: found per video (a known layout's box when "
+        "one counts down, else the box chimera.sync.locate finds)"
+    )
+    layouts: dict[str, SyncLayout] = _describe("known HUD layouts: timer and score boxes", min_length=1)
+    find_samples: int = _describe("moments of a video read to find its timer (auto)", ge=2, le=100)
     upscale: int = _describe("crop upscale before OCR", ge=1, le=8)
     ocr_fps: float = _describe("timer reads per second of video", gt=0, le=60)
     score_every_s: float = _describe("seconds of readable timer between score reads", gt=0)
@@ -218,6 +253,27 @@ class SyncParams(Strict):
     )
     workers: int = _describe("videos synced in parallel processes", ge=1, le=16)
 
+    @model_validator(mode="after")
+    def _fixed_box_in_a_layout(self) -> SyncParams:
+        if self.timer_crop != "auto" and self.layout_of(self.timer_crop) is None:
+            raise ValueError(
+                f"timer_crop {list(self.timer_crop)} lies in none of the layouts' timer boxes "
+                f"({', '.join(self.layouts)}): add its layout (score boxes) to sync.layouts, or use auto"
+            )
+        return self
+
+    def layout_of(self, box: tuple[float, float, float, float]) -> str | None:
+        """The layout whose timer box holds most of ``box`` (at least half); None when none does."""
+        x0, y0, x1, y1 = box
+        area = max((x1 - x0) * (y1 - y0), 1e-12)
+        best, share = None, 0.5
+        for name, layout in self.layouts.items():
+            lx0, ly0, lx1, ly1 = layout.timer_crop
+            inside = max(0.0, min(x1, lx1) - max(x0, lx0)) * max(0.0, min(y1, ly1) - max(y0, ly0)) / area
+            if inside >= share:
+                best, share = name, inside
+        return best
+
 
 class SplitParams(Strict):
     test_matches: list[str] = _describe(
@@ -233,9 +289,10 @@ class PairsParams(Strict):
     stable_window_s: float = _describe("a frame is kept only if its state holds for +- this long", ge=0)
     image_format: Literal["jpg", "png"] = _describe("frame file format")
     jpeg_quality: int = _describe("JPEG quality of the frames", ge=50, le=100)
-    name_crop: Box = _describe("the spectated player's name on the HUD")
-    vitals_crop: Box = _describe("health and armour on the HUD")
-    money_crop: Box = _describe("money on the HUD")
+    layouts: dict[str, PairsLayout] = _describe(
+        "the player panel's boxes per HUD layout, named as in sync.layouts (the one sync found is used)",
+        min_length=1,
+    )
     workers: int = _describe("videos paired in parallel processes", ge=1, le=16)
     not_shown: list[GameStateField] = _describe(
         "game_state fields the footage does not display: unknown in the truth, skipped by scoring (SPEC §5)"
@@ -415,6 +472,16 @@ class Params(Strict):
                 f"sync.vod_dir is {RENDERED_VODS}, the render stage's output, which DVC replaces on every "
                 "run: with real demos put the real broadcasts in another folder (e.g. data/raw/broadcasts) "
                 "and point sync.vod_dir there"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _a_panel_for_every_layout(self) -> Params:
+        missing = sorted(set(self.sync.layouts) - set(self.pairs.layouts))
+        if missing:
+            raise ValueError(
+                f"pairs.layouts has no player-panel boxes for the sync layouts {missing}: pairs could not "
+                "read the HUD of a video sync finds in them"
             )
         return self
 

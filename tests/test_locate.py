@@ -11,7 +11,7 @@ import pytest
 from chimera.broadcast.hud import HUDS, Card, HudView
 from chimera.clock import LIVE, PLANTED, Display
 from chimera.config import load_params
-from chimera.sync.locate import find_in_frames, find_in_still, layout_of
+from chimera.sync.locate import find_in_frames, find_in_still
 from chimera.sync.ocr import Reader, crop_box
 
 SYNC = load_params().sync
@@ -94,16 +94,18 @@ def test_frames_one_second_apart_find_a_box_that_reads_the_clock(style, size, ba
     shown = [(m[k], s - k) for m, s in zip(moments, starts, strict=True) if s for k in range(3)]
     assert all(reader.timer(crop_box(g, found.box)) == s for g, s in shown)
     if bars == offset == 0:
-        assert layout_of(found.box, {style: _Layout(style)}) == style
+        assert SYNC.layout_of(found.box) == style
 
 
-class _Layout:
-    """The renderer's timer box of a style, shaped like a params layout entry."""
-
-    def __init__(self, style):
-        from chimera.broadcast.hud import box_fraction
-
-        self.timer_crop = box_fraction("timer", style)
+@pytest.mark.parametrize("style", ["broadcast", "cs2"])
+def test_a_known_layout_wins_as_it_is(style, reader):
+    """Given the layouts' timer boxes, the one that counts down is returned exactly, without a search."""
+    rng = np.random.default_rng(13)
+    moments = [[frame(style, (1280, 720), Display(LIVE, s - k), rng) for k in range(3)] for s in (90, 50, 20)]
+    known = [layout.timer_crop for layout in SYNC.layouts.values()]
+    found = find_in_frames(moments, reader, 115, known)
+    assert found.box == SYNC.layouts[style].timer_crop and found.counting == 3
+    assert found.candidates == len(known)  # no candidate from the picture was needed
 
 
 def test_no_clock_anywhere_finds_nothing(reader):

@@ -13,7 +13,7 @@ from chimera.broadcast import timeline
 from chimera.config import SplitParams, load_params
 from chimera.errors import ChimeraError
 from chimera.pairs import PairsError, run
-from chimera.pairs.hud import match_name, parse_money, parse_vitals
+from chimera.pairs.hud import match_name, parse_money, parse_vital
 from chimera.pairs.sampling import sample_times, segment_tick
 from chimera.pairs.split import SPLITS, SplitError, assign_splits, check_held_out
 from chimera.pairs.states import States, resolve_player
@@ -170,8 +170,9 @@ def test_name_matching_is_fuzzy_but_refuses_ties_and_noise():
     assert match_name("mezil", roster) == 6
     assert match_name("", roster) is None
     assert match_name("zzzzzz", roster) is None
-    assert parse_vitals("HP 76 AR 100\n") == (76, 100)
-    assert parse_vitals("HP 100 ARO") == (100, 0)  # a lone 0 read as the letter O
+    assert parse_vital("HP 76\n") == 76 and parse_vital("76") == 76 and parse_vital("AR 100") == 100
+    assert parse_vital("ARO") == 0  # a lone 0 read as the letter O
+    assert parse_vital("HP 1000") is None and parse_vital("HP 101") is None and parse_vital("HP") is None
     assert parse_money("$4750") == 4750 and parse_money("4750") is None
 
 

@@ -21,6 +21,7 @@ from tests.videofiles import cut_short, render_short_match, write_noise_video
 
 PARAMS = load_params()
 SYNC = PARAMS.sync
+BROADCAST = SYNC.layouts["broadcast"]
 
 
 def hud_frame(seconds: int, noise: int, degrade: str, rng: np.random.Generator) -> np.ndarray:
@@ -40,7 +41,7 @@ def test_tesserocr_reads_rendered_timers_across_values_and_noise(degrade, floor)
     rng = np.random.default_rng(1)
     values = [*range(0, 116, 7), 59, 60, 61, 100, 115]
     right = sum(
-        reader.timer(crop_box(hud_frame(s, noise, degrade, rng), SYNC.timer_crop)) == s
+        reader.timer(crop_box(hud_frame(s, noise, degrade, rng), BROADCAST.timer_crop)) == s
         for s in values
         for noise in (1, 60, 140)
     )
@@ -51,18 +52,36 @@ def test_pytesseract_reads_the_same_crops():
     reader = Reader("pytesseract", SYNC.tessdata, SYNC.upscale)
     rng = np.random.default_rng(2)
     for s in (115, 83, 9):
-        assert reader.timer(crop_box(hud_frame(s, 80, "clean", rng), SYNC.timer_crop)) == s
+        assert reader.timer(crop_box(hud_frame(s, 80, "clean", rng), BROADCAST.timer_crop)) == s
 
 
 def test_scores_are_read():
     reader = Reader("tesserocr", SYNC.tessdata, SYNC.upscale, whitelist="0123456789")
     frame = hud_frame(70, 60, "clean", np.random.default_rng(3))
-    assert [reader.number(crop_box(frame, box)) for box in SYNC.score_crops] == [3, 9]
+    assert [reader.number(crop_box(frame, box)) for box in BROADCAST.score_crops] == [3, 9]
 
 
-def test_crop_params_point_at_the_rendered_hud():
-    assert np.allclose(SYNC.timer_crop, box_fraction("timer"), atol=1e-3)
-    assert np.allclose(SYNC.score_crops, (box_fraction("score_left"), box_fraction("score_right")), atol=1e-3)
+def _inside(inner, outer, slack=2e-3):
+    return all(a >= b - slack for a, b in zip(inner[:2], outer[:2], strict=True)) and all(
+        a <= b + slack for a, b in zip(inner[2:], outer[2:], strict=True)
+    )
+
+
+@pytest.mark.parametrize("style", ["broadcast", "cs2"])
+def test_layout_params_point_at_the_rendered_hud(style):
+    """sync.layouts and pairs.layouts hold each style's boxes as the renderer draws them."""
+    layout, panel = SYNC.layouts[style], PARAMS.pairs.layouts[style]
+    assert np.allclose(layout.timer_crop, box_fraction("timer", style), atol=1e-3)
+    scores = (box_fraction("score_left", style), box_fraction("score_right", style))
+    assert np.allclose(layout.score_crops, scores, atol=1e-3)
+    vitals = ("vitals", "vitals") if style == "broadcast" else ("health", "armor")
+    for crop, element in zip(
+        (panel.name_crop, panel.health_crop, panel.armor_crop, panel.money_crop),
+        ("name", *vitals, "money"),
+        strict=True,
+    ):
+        assert _inside(crop, box_fraction(element, style)), (crop, element)
+    assert panel.health_crop[2] <= panel.armor_crop[0]  # two boxes side by side, one number each
 
 
 def test_fit_recovers_offset_and_drift_with_20_percent_outliers():
@@ -208,7 +227,9 @@ def test_a_truncated_faststart_video_warns_and_the_metrics_record_the_shortfall(
         "frames_decoded": kept[0],
     }
     assert metrics["short_decodes"] == [shortfall]
-    assert metrics["videos"] == [{"match": "cut", **shortfall}]
+    (video,) = metrics["videos"]
+    assert {k: video[k] for k in ("match", *shortfall)} == {"match": "cut", **shortfall}
+    assert video["timer_chosen_by"] == "none"  # 0.8 s of noise: no moment to find a timer in
 
 
 def test_nothing_synced_is_an_error_naming_what_was_looked_for_and_writes_nothing(

@@ -53,10 +53,12 @@ def render_short_match(
     vod_dir: Path | None = None,
     max_rounds: int = 2,
     rounds: list[tuple[int, int]] | None = None,
+    style: str = "broadcast",
 ) -> tuple[Path, Path]:
     """A short simulated match (``max_rounds``), parsed into ``root/parsed`` and rendered small and fast.
 
-    ``rounds`` are the rendered blocks (``render.rounds``; default: every round, one block).
+    ``rounds`` are the rendered blocks (``render.rounds``; default: every round, one block); ``style``
+    the HUD (``render.hud_style``).
     Returns (video, match directory); the truth sidecar lies next to the video.
     """
     from chimera.broadcast.render import render_match
@@ -80,4 +82,4 @@ def render_short_match(
     )
     out = vod_dir or root
     out.mkdir(parents=True, exist_ok=True)
-    return render_match(match_dir, out, render, sim.round_time_s, seed="t"), match_dir
+    return render_match(match_dir, out, render, sim.round_time_s, "t", style), match_dir

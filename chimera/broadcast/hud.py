@@ -510,7 +510,7 @@ class Cs2Hud(Hud):
 
     def _draw_name(self, img, side: str, name: str) -> None:
         x0, _, _, y1 = self._panel(img, "name", (30, 30, 32))
-        self._text(img, name or "", (x0 + 6, y1 - 6), 0.6, T_COLOR if side == "T" else CT_COLOR, 2)
+        self._text(img, name or "", (x0 + 6, y1 - 5), 0.68, T_COLOR if side == "T" else CT_COLOR, 2)
 
     def _draw_health(self, img, health: int) -> None:
         """A cross icon, then the number (CS2 draws no "HP" letters)."""

@@ -28,11 +28,11 @@ from tqdm import tqdm
 
 from chimera import names
 from chimera.broadcast import timeline
-from chimera.broadcast.hud import Card, Hud, HudView, to_i420
+from chimera.broadcast.hud import HUDS, Card, HudView, to_i420
 from chimera.broadcast.observer import Director
 from chimera.broadcast.scene import Scene
 from chimera.clock import Display, RoundClock, display_at, round_clocks
-from chimera.config import RenderParams
+from chimera.config import HudStyle, RenderParams
 from chimera.gamestate import state_table
 from chimera.io import atomic_path
 from chimera.maps import get_map
@@ -308,9 +308,9 @@ class _Encoder:
 
 
 def render_match(
-    match_dir: Path, out_dir: Path, params: RenderParams, round_time_s: float, seed: str
+    match_dir: Path, out_dir: Path, params: RenderParams, round_time_s: float, seed: str, style: HudStyle
 ) -> Path:
-    """Write ``<out_dir>/<match>.mp4`` and ``<match>.truth.json``; returns the video path."""
+    """Write ``<out_dir>/<match>.mp4`` (``style``'s HUD) and ``<match>.truth.json``; returns the video."""
     footage = Footage(match_dir, params, round_time_s)
     rng = random.Random(f"render/{seed}/{match_dir.name}")
     last_kill = {}
@@ -331,7 +331,7 @@ def render_match(
     )
     segments = timeline.build(footage.clocks, last_kill, realities, rng)
     w, h, fps = params.width, params.height, params.fps
-    hud, scene = Hud(w, h), Scene(footage.graph, w, h, seed=rng.randrange(2**31))
+    hud, scene = HUDS[style](w, h), Scene(footage.graph, w, h, seed=rng.randrange(2**31))
     director = Director(rng, tuple(params.observer_shot_s), params.degraded_share)
     stills = {0: to_i420(_preshow(footage, w, h))}
     for k, seg in enumerate(segments):
@@ -370,6 +370,7 @@ def render_match(
         director.shots[-1].video_end = min(director.shots[-1].video_end, n_frames / fps)
     sidecar = {
         "match": match_dir.name,
+        "hud_style": style,
         "fps": fps,
         "width": w,
         "height": h,

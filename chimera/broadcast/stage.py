@@ -25,7 +25,8 @@ def run(
     matches = sorted(d for d in parsed_dir.iterdir() if d.is_dir()) if source == "sim" else []
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
-        jobs = [(m, tmp, params, round_time_s, str(params.seed)) for m in matches]
+        seed = str(params.seed)
+        jobs = [(m, tmp, params, round_time_s, seed, params.style_of(i)) for i, m in enumerate(matches)]
         with process_pool(params.workers) as pool:
             names = [Path(p).name for p in pool.map(_render, jobs)]
     if not matches:
@@ -36,5 +37,5 @@ def run(
 
 
 def _render(job: tuple) -> Path:
-    match_dir, out, render_params, round_time_s, seed = job
-    return render_match(match_dir, out, render_params, round_time_s, seed)
+    match_dir, out, render_params, round_time_s, seed, style = job
+    return render_match(match_dir, out, render_params, round_time_s, seed, style)

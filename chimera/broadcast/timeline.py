@@ -105,6 +105,7 @@ class Truth:
 
     segments: list[Segment]
     shots: list[dict]  # observer shots: video_start, video_end, player, steamid, name, quality
+    hud_style: str  # render.hud_style of this video
 
     def shot_at(self, t: float) -> dict | None:
         return next((s for s in self.shots if s["video_start"] <= t < s["video_end"]), None)
@@ -113,4 +114,4 @@ class Truth:
 def load_truth(path: Path) -> Truth:
     """The sidecar :func:`chimera.broadcast.render.render_match` writes next to a rendered video."""
     data = json.loads(path.read_text())
-    return Truth([Segment(**s) for s in data["segments"]], list(data["shots"]))
+    return Truth([Segment(**s) for s in data["segments"]], list(data["shots"]), data["hud_style"])

@@ -34,15 +34,17 @@ def _relative(path: Path) -> Path:
         return path
 
 
-def load_segments(sync_path: Path) -> list[dict] | None:
-    """The segments of a sync output; None (logged) when the file is missing or unreadable."""
+def load_sync(sync_path: Path) -> tuple[list[dict], str | None] | None:
+    """(segments, HUD layout) of a sync output; None when the file is missing, no segments (logged)
+    when it is unreadable."""
     if not sync_path.exists():
         return None
     try:
-        return list(json.loads(sync_path.read_text() or "{}").get("segments", []))
+        data = json.loads(sync_path.read_text() or "{}")
+        return list(data.get("segments", [])), data.get("layout")
     except (json.JSONDecodeError, AttributeError) as err:
         log.warning("%s: not a sync output (%s), treated as no segments", sync_path, err)
-        return []
+        return [], None
 
 
 def run(
@@ -66,7 +68,7 @@ def run(
     parsed = [Path(parsed_dir) / v.stem for v in videos if (Path(parsed_dir) / v.stem).is_dir()]
     check_held_out(params.split, {d.name: _map_of(d) for d in parsed})
     evals: list[dict] = []
-    missing_sync = 0
+    missing_sync, unknown_layout = 0, []
     image_root = _relative(Path(out_dir)) / "frames"
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
@@ -76,13 +78,25 @@ def run(
             if not match_dir.is_dir():
                 log.error("skipping %s: no parsed match %s (name the video after it)", video, match_dir)
                 continue
-            segments = load_segments(Path(sync_dir) / f"{video.stem}.json")
-            if segments is None:
+            synced = load_sync(Path(sync_dir) / f"{video.stem}.json")
+            if synced is None:
                 log.error("skipping %s: no sync output %s", video, Path(sync_dir) / f"{video.stem}.json")
                 missing_sync += 1
                 continue
+            segments, layout = synced
+            if segments and layout not in params.layouts:
+                log.error(
+                    "skipping %s: its HUD (sync found the timer in layout %s) has no player-panel boxes in "
+                    "pairs.layouts (%s)",
+                    video,
+                    layout,
+                    ", ".join(params.layouts),
+                )
+                unknown_layout.append(str(video))
+                continue
             frames = (tmp / "frames" / video.stem, image_root / video.stem)
-            jobs.append((video, match_dir, segments, params, sync, *frames))
+            panel = params.layouts.get(layout, next(iter(params.layouts.values())))
+            jobs.append((video, match_dir, segments, panel, params, sync, *frames))
         with process_pool(params.workers) as pool:
             results = list(pool.map(_pair_one, jobs))
         for result in results:
@@ -96,7 +110,7 @@ def run(
             rows[splits[(p.match, p.round_num)]].append(p)
         for s in SPLITS:
             (tmp / f"{s}.jsonl").write_text("".join(json.dumps(p.row()) + "\n" for p in rows[s]))
-    out = metrics(results, evals, rows, missing_sync)
+    out = metrics(results, evals, rows, missing_sync, unknown_layout)
     write_json(metrics_path, out)
     if not pairs:
         log.warning("no pairs at all from %d videos in %s", len(videos), vod_dir)
@@ -123,7 +137,13 @@ def evaluate(pairs: Sequence[Pair], truth_path: Path) -> dict:
             bad_kind += 1
         else:
             errors.append(abs(p.tick - seg.tick_at(p.video_time)) / TICK_RATE * 1000)
-    return {"n": len(pairs), "correct": correct, "bad_kind": bad_kind, "errors_ms": errors}
+    return {
+        "hud_style": truth.hud_style,
+        "n": len(pairs),
+        "correct": correct,
+        "bad_kind": bad_kind,
+        "errors_ms": errors,
+    }
 
 
 def _map_of(match_dir: Path) -> str:
@@ -147,15 +167,30 @@ def split_counts(rows: dict[str, list[Pair]]) -> dict:
     return out
 
 
+def accuracy(evals: Sequence[dict]) -> dict:
+    """SPEC §6's pairs figures over ``evals`` (the :func:`evaluate` of some videos)."""
+    judged = sum(e["n"] for e in evals)
+    errors = np.array([x for e in evals for x in e["errors_ms"]])
+    return {
+        "player_correct_rate": sum(e["correct"] for e in evals) / judged if judged else None,
+        "pairs_from_replay_or_pause": int(sum(e["bad_kind"] for e in evals)),
+        "median_tick_error_ms": float(np.median(errors)) if errors.size else None,
+        "p95_tick_error_ms": float(np.percentile(errors, 95)) if errors.size else None,
+    }
+
+
 def metrics(
-    results: list[VideoResult], evals: list[dict], rows: dict[str, list[Pair]], missing_sync: int
+    results: list[VideoResult],
+    evals: list[dict],
+    rows: dict[str, list[Pair]],
+    missing_sync: int,
+    unknown_layout: Sequence[str] = (),
 ) -> dict:
     skipped = Counter(dict.fromkeys(SKIP_REASONS, 0))
     for r in results:
         skipped.update(r.skipped)
     per_map = Counter(p.map_name for r in results for p in r.pairs)
-    judged = sum(e["n"] for e in evals)
-    errors = np.array([x for e in evals for x in e["errors_ms"]])
+    styles = sorted({e["hud_style"] for e in evals})
     return {
         **split_counts(rows),
         "per_map": dict(sorted(per_map.items())),
@@ -165,8 +200,11 @@ def metrics(
         "player_resolution": dict(sorted(sum((r.resolution for r in results), Counter()).items())),
         "videos_without_sync": missing_sync,
         "videos_without_segments": sum(1 for r in results if r.sampled == 0),
-        "player_correct_rate": sum(e["correct"] for e in evals) / judged if judged else None,
-        "pairs_from_replay_or_pause": int(sum(e["bad_kind"] for e in evals)),
-        "median_tick_error_ms": float(np.median(errors)) if errors.size else None,
-        "p95_tick_error_ms": float(np.percentile(errors, 95)) if errors.size else None,
+        "videos_without_panel_layout": list(unknown_layout),
+        **accuracy(evals),
+        "by_style": {
+            s: {"pairs": sum(e["n"] for e in evals if e["hud_style"] == s)}
+            | accuracy([e for e in evals if e["hud_style"] == s])
+            for s in styles
+        },
     }

@@ -14,7 +14,7 @@ import av
 import cv2
 from tqdm import tqdm
 
-from chimera.config import PairsParams, SyncParams
+from chimera.config import PairsLayout, PairsParams, SyncParams
 from chimera.gamestate import game_state, unknown_fields
 from chimera.pairs.hud import HudReader
 from chimera.pairs.sampling import Segment, frame_targets, sample_times, segment_tick
@@ -77,12 +77,14 @@ def pair_video(
     video: Path,
     match_dir: Path,
     segments: Sequence[Segment],
+    layout: PairsLayout,
     params: PairsParams,
     sync: SyncParams,
     frames_dir: Path,
     image_root: Path,
 ) -> VideoResult:
-    """Every pair of one video; images go to ``frames_dir`` and are named under ``image_root`` in rows."""
+    """Every pair of one video, its HUD panel read in ``layout``; images go to ``frames_dir`` and are
+    named under ``image_root`` in rows."""
     start = time.perf_counter()
     match = match_dir.name
     out = VideoResult(match, video)
@@ -101,7 +103,7 @@ def pair_video(
         round(p.stable_window_s * TICK_RATE),
         (min(ticks, default=0) - margin, max(ticks, default=0) + margin),
     )
-    hud = HudReader(params, sync)
+    hud = HudReader(layout, sync)
     try:
         container = av.open(str(video))
         stream = container.streams.video[0]

@@ -15,15 +15,16 @@ this module finds the box that behaves like one:
    :data:`MAX_CLOCK_S`), the one nearest the top centre winning when several do; a still without a
    timer reads nothing rather than a made-up time.
 
-:func:`layout_of` then names the known layout (``sync.layouts``) the box belongs to, which gives the
-score boxes and pairs' panel boxes.
+The timer boxes of the known layouts (``sync.layouts``) are read first and win as they are when one
+counts down; :meth:`chimera.config.SyncParams.layout_of` then names the layout a box belongs to, which
+gives the score boxes and pairs' panel boxes.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +43,6 @@ TOPHAT_LEVEL = 40  # how much brighter than its surround a stroke is
 GAP = 0.9  # widest gap inside a word, in multiples of its text height
 DOT = 0.25  # a glyph this small against a word's height is punctuation and may join it
 PAD = (0.45, 0.22)  # padding of a found box, in multiples of its text height (sideways, up/down)
-SAMPLES = 12  # moments of a video read when finding its timer
 STEPS = 3  # frames read per moment, one second apart: two countdown steps
 MAX_CLOCK_S = 5 * 60  # longest clock a still may read (round, freeze, warm-up and timeout clocks are shorter)
 STRICT = re.compile(r"^[0-9]:[0-5][0-9]$")
@@ -179,28 +179,63 @@ def _steps_down(a: int | None, b: int | None, round_time_s: int) -> bool:
     return a is not None and b is not None and counts_down(a, b, round_time_s)
 
 
-def find_in_frames(moments: Sequence[Sequence[np.ndarray]], reader: Reader, round_time_s: int) -> Found:
-    """The box whose reads count down at the most moments; each moment is :data:`STEPS` frames 1 s apart."""
-    frames = [f for m in moments for f in m]
-    shape = frames[0].shape
-    top, bottom = content_rows(frames)
-    boxes = [padded(b, shape) for b in cluster(w for f in frames for w in words(f, top, bottom - top))]
+def _pixels(box: Sequence[float], shape: tuple[int, int]) -> Box:
+    h, w = shape
+    return (round(box[0] * w), round(box[1] * h), round(box[2] * w), round(box[3] * h))
+
+
+def _best_counting(
+    moments: Sequence[Sequence[np.ndarray]], boxes: Sequence[Box], reader: Reader, round_time_s: int
+) -> tuple[int, Found] | None:
+    """(index, evidence) of the box whose reads count down at the most moments (two at least), or None."""
+    shape = moments[0][0].shape
     best: tuple | None = None
-    for box in boxes:
+    for i, box in enumerate(boxes):
         reads = [[reader.timer(_crop(f, box)) for f in m] for m in moments]
         counting = sum(all(_steps_down(a, b, round_time_s) for a, b in itertools.pairwise(r)) for r in reads)
         valid = sum(v is not None for r in reads for v in r)
         key = (counting, valid, -_centrality(box, shape))
         if counting >= 2 and (best is None or key > best[0]):
-            best = (key, box, [v for r in reads for v in r])
+            best = (key, i, [v for r in reads for v in r])
     if best is None:
-        return Found(None, moments=len(moments), candidates=len(boxes))
-    (counting, _, _), box, reads = best
-    return Found(fraction(box, shape), reads, counting, len(moments), len(boxes))
+        return None
+    (counting, _, _), i, reads = best
+    return i, Found(fraction(boxes[i], shape), reads, counting, len(moments), len(boxes))
+
+
+def find_in_frames(
+    moments: Sequence[Sequence[np.ndarray]],
+    reader: Reader,
+    round_time_s: int,
+    known: Sequence[Sequence[float]] = (),
+) -> Found:
+    """The box whose reads count down at the most moments; each moment is :data:`STEPS` frames 1 s apart.
+
+    ``known`` boxes (fractions: the timer boxes of ``sync.layouts``) are tried first, and one that counts
+    down is returned exactly as given, so a video in a known layout keeps that layout's tuned box and
+    costs a few dozen reads; only when none does are candidates searched in the picture.
+    """
+    if not moments:
+        return Found(None)
+    shape = moments[0][0].shape
+    hit = _best_counting(moments, [_pixels(b, shape) for b in known], reader, round_time_s)
+    if hit is not None:
+        i, found = hit
+        found.box = tuple(known[i])
+        return found
+    frames = [f for m in moments for f in m]
+    top, bottom = content_rows(frames)
+    boxes = [padded(b, shape) for b in cluster(w for f in frames for w in words(f, top, bottom - top))]
+    hit = _best_counting(moments, boxes, reader, round_time_s)
+    return hit[1] if hit is not None else Found(None, moments=len(moments), candidates=len(boxes))
 
 
 def sample_moments(path: Path, samples: int, steps: int = STEPS) -> list[list[np.ndarray]]:
-    """Luma of ``steps`` frames one second apart at ``samples`` moments spread evenly over the video."""
+    """Luma of ``steps`` frames one second apart at ``samples`` moments spread evenly over the video.
+
+    A video that decodes but is shorter than ``steps`` seconds has no moments (an empty list); only a
+    video of which no frame decodes at all is an error.
+    """
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as err:
@@ -215,13 +250,14 @@ def sample_moments(path: Path, samples: int, steps: int = STEPS) -> list[list[np
             else (container.duration or 0) / av.time_base
         )
         span = max(duration - steps, 0.0)
-        moments = []
+        moments, decoded = [], False
         for k in range(samples):
             start = span * (k + 0.5) / samples
             wanted, got = [start + i for i in range(steps)], []
             try:
                 container.seek(int(start / stream.time_base), stream=stream, backward=True)
                 for frame in container.decode(stream):
+                    decoded = True
                     if frame.time is not None and frame.time + 1e-6 >= wanted[len(got)]:
                         got.append(luma(frame).copy())
                         if len(got) == steps:
@@ -232,24 +268,13 @@ def sample_moments(path: Path, samples: int, steps: int = STEPS) -> list[list[np
                 ) from None
             if len(got) == steps:
                 moments.append(got)
-    if not moments:
+    if not decoded:
         raise VideoError(path, "not a readable video (no frame could be decoded)")
     return moments
 
 
-def find_in_video(path: Path, reader: Reader, samples: int, round_time_s: int) -> Found:
+def find_in_video(
+    path: Path, reader: Reader, samples: int, round_time_s: int, known: Sequence[Sequence[float]] = ()
+) -> Found:
     """:func:`find_in_frames` over ``samples`` moments of the video at ``path``."""
-    return find_in_frames(sample_moments(path, samples), reader, round_time_s)
-
-
-def layout_of(box: Sequence[float], layouts: Mapping[str, object]) -> str | None:
-    """The known layout whose timer box holds most of ``box`` (at least half of it); None if none does."""
-    x0, y0, x1, y1 = box
-    area = max((x1 - x0) * (y1 - y0), 1e-12)
-    best, share = None, 0.5
-    for name, layout in layouts.items():
-        lx0, ly0, lx1, ly1 = layout.timer_crop
-        inside = max(0.0, min(x1, lx1) - max(x0, lx0)) * max(0.0, min(y1, ly1) - max(y0, ly0)) / area
-        if inside >= share:
-            best, share = name, inside
-    return best
+    return find_in_frames(sample_moments(path, samples), reader, round_time_s, known)

@@ -42,12 +42,57 @@ class SyncError(ChimeraError):
     """Nothing was synced: no video, none named after a parsed match, or none of those could be decoded."""
 
 
+@dataclass(frozen=True)
+class TimerBox:
+    """The timer box a video is read with, the known layout it lies in, and how it was chosen."""
+
+    box: tuple[float, float, float, float]
+    layout: str | None  # a sync.layouts name; None: a box the search found in no known layout
+    chosen_by: str  # "params" (a fixed timer_crop) | "layout" | "search" | "none" (auto found no timer)
+    find_s: float = 0.0  # seconds spent finding it
+
+
+def timer_box(video: Path, params: SyncParams, round_time_s: int) -> TimerBox:
+    """``sync.timer_crop`` when fixed; with ``auto`` the box :mod:`chimera.sync.locate` finds.
+
+    The known layouts' timer boxes are tried first; a box found by the search in no known layout is
+    read without score boxes (the round identity then rests on the clock alone). When nothing counts
+    down, the first layout's box is used, so the video's frames, cuts and "no timer digits" refusals
+    are still on record.
+    """
+    if params.timer_crop != "auto":
+        return TimerBox(tuple(params.timer_crop), params.layout_of(params.timer_crop), "params")
+    start = time.perf_counter()
+    reader = Reader(params.ocr_engine, params.tessdata, params.upscale)
+    known = [layout.timer_crop for layout in params.layouts.values()]
+    found = locate.find_in_video(video, reader, params.find_samples, round_time_s, known)
+    spent = time.perf_counter() - start
+    if found.box is None:
+        first = next(iter(params.layouts))
+        log.warning(
+            "%s: no box in the top band counts down at %d sampled moments (timer_crop: auto)",
+            video,
+            found.moments,
+        )
+        return TimerBox(tuple(params.layouts[first].timer_crop), first, "none", spent)
+    layout = params.layout_of(found.box)
+    how = "layout" if found.box in [tuple(b) for b in known] else "search"
+    if layout is None:
+        log.warning(
+            "%s: the timer found at %s lies in none of sync.layouts: read without score boxes",
+            video,
+            [round(v, 4) for v in found.box],
+        )
+    return TimerBox(found.box, layout, how, spent)
+
+
 @dataclass
 class SyncResult:
     match: str
     video: Path
     scan: Scan
     segments: list[fitting.SegmentFit]
+    timer: TimerBox
     refused: list[dict] = field(default_factory=list)
     wall_s: float = 0.0
 
@@ -55,6 +100,9 @@ class SyncResult:
         return {
             "match": self.match,
             "video": str(self.video),
+            "timer_crop": [round(v, 4) for v in self.timer.box],
+            "layout": self.timer.layout,
+            "timer_chosen_by": self.timer.chosen_by,
             "fps": self.scan.fps,
             "frames": self.scan.frames,
             "duration_s": self.scan.duration_s,
@@ -79,7 +127,9 @@ def sync_video(video: Path, match_dir: Path, params: SyncParams, round_time_s: f
     steps: dict[int, list[int]] = {}
     for r, _, _, tick in clock_rows:
         steps.setdefault(r, []).append(tick)
-    found = scan(video, params, round(round_time_s))
+    timer = timer_box(video, params, round(round_time_s))
+    scores = params.layouts[timer.layout].score_crops if timer.layout is not None else ()
+    found = scan(video, params, round(round_time_s), timer.box, scores)
     all_runs = fitting.split_runs(
         found.transitions, found.cuts, found.fps, params.max_gap_s, round(round_time_s)
     )
@@ -113,24 +163,23 @@ def sync_video(video: Path, match_dir: Path, params: SyncParams, round_time_s: f
         )
     else:
         log.warning(
-            "%s: no readable, running HUD timer found: nothing to sync (is sync.timer_crop right? %s)",
+            "%s: no readable, running HUD timer found with timer_crop %s: nothing to sync (%s)",
             video,
-            _suggest_crop(video, params, round(round_time_s)),
+            [round(v, 4) for v in timer.box],
+            _suggest_crop(video, params, round(round_time_s)) if timer.chosen_by == "params" else "auto",
         )
-    result = SyncResult(
-        match_dir.name, video, found, segments, _refused(found, segments), time.perf_counter() - start
+    return SyncResult(
+        match_dir.name, video, found, segments, timer, _refused(found, segments), time.perf_counter() - start
     )
-    return result
 
 
 def _suggest_crop(video: Path, params: SyncParams, round_time_s: int) -> str:
-    """What :mod:`chimera.sync.locate` finds in ``video`` instead, said as a params line."""
-    reader = Reader(params.ocr_engine, params.tessdata, params.upscale)
+    """What :mod:`chimera.sync.locate` finds in ``video`` instead of a fixed box, said as a params line."""
     try:
-        found = locate.find_in_video(video, reader, locate.SAMPLES, round_time_s)
+        found = timer_box(video, params.model_copy(update={"timer_crop": "auto"}), round_time_s)
     except VideoError as err:  # the scan decoded it; seeking into it may still fail (a truncated file)
         return f"no timer search possible: {err.reason}"
-    if found.box is None:
+    if found.chosen_by == "none":
         return "no box in the top band counts down either"
     return f"a box that counts down: timer_crop: {[round(v, 4) for v in found.box]}"
 
@@ -163,7 +212,8 @@ def evaluate(
     result: SyncResult, truth_path: Path, match_dir: Path, round_time_s: float, step_s: float = 0.2
 ) -> dict:
     """Errors of the fitted mapping against the renderer's truth, on a grid of video times."""
-    segments = timeline.load_truth(truth_path).segments
+    truth = timeline.load_truth(truth_path)
+    segments = truth.segments
     errors, bad_kind = [], 0
     by_kind = {k: 0 for k in (timeline.PRESHOW, timeline.PAUSE, timeline.REPLAY, timeline.BREAK)}
     for seg in result.segments:
@@ -190,6 +240,7 @@ def evaluate(
                 read += value is not None
     offsets = [abs(s.offset - _true_offset(segments, s)) * 1000 for s in result.segments]
     return {
+        "hud_style": truth.hud_style,
         "errors_ms": errors,
         "bad_kind": bad_kind,  # grid points of fitted segments on footage that is not live play
         "bad_kinds": by_kind,  # ... by the kind of footage (pre-show, pause, replay, break)
@@ -301,39 +352,54 @@ def _nothing_synced(
     return f"nothing synced from {found}: {'; '.join(why)}; {wanted}"
 
 
+def accuracy(evals: Sequence[dict]) -> dict:
+    """SPEC §6's sync figures over ``evals`` (the :func:`evaluate` of some videos)."""
+    errors = np.array([e for ev in evals for e in ev["errors_ms"]])
+    shown = sum(ev["shown"] for ev in evals)
+    return {
+        "median_abs_error_ms": float(np.median(errors)) if errors.size else None,
+        "p95_abs_error_ms": float(np.percentile(errors, 95)) if errors.size else None,
+        "frac_pairs_within_500ms": float((errors <= 500).mean()) if errors.size else None,
+        "pairs_from_replay_or_pause": int(sum(ev["bad_kind"] for ev in evals)),  # or break or pre-show
+        "ocr_read_rate": sum(ev["read"] for ev in evals) / shown if shown else None,
+    }
+
+
 def metrics(
     results: list[SyncResult],
     evals: list[dict],
     skipped: Sequence[dict] = (),
     unmatched: Sequence[str] = (),
 ) -> dict:
-    """The error figures (against truth sidecars), and what each video gave: frames, skips, short decodes."""
+    """The error figures (against truth sidecars) overall and per HUD style, the real-time factor, and
+    what each video gave: its timer box and layout, frames, skips, short decodes."""
     videos = [
         {
             "match": r.match,
             "video": str(r.video),
+            "timer_crop": [round(v, 4) for v in r.timer.box],
+            "layout": r.timer.layout,
+            "timer_chosen_by": r.timer.chosen_by,
+            "find_s": round(r.timer.find_s, 2),
             "frames_declared": r.scan.frames_declared,
             "frames_decoded": r.scan.frames,
         }
         for r in results
     ]
-    errors = np.array([e for ev in evals for e in ev["errors_ms"]])
-    shown = sum(ev["shown"] for ev in evals)
     readings = [v for r in results for _, v in r.scan.readings]
     video_s = sum(r.scan.duration_s for r in results)
     wall_s = sum(r.wall_s for r in results)
+    overall = accuracy(evals)
+    if overall["ocr_read_rate"] is None and readings:  # no truth: the share of reads that gave a value
+        overall["ocr_read_rate"] = sum(v is not None for v in readings) / len(readings)
+    styles = sorted({ev["hud_style"] for ev in evals})
     return {
-        "median_abs_error_ms": float(np.median(errors)) if errors.size else None,
-        "p95_abs_error_ms": float(np.percentile(errors, 95)) if errors.size else None,
-        "frac_pairs_within_500ms": float((errors <= 500).mean()) if errors.size else None,
-        "pairs_from_replay_or_pause": int(sum(ev["bad_kind"] for ev in evals)),  # or break or pre-show
+        **overall,
         "pairs_from_kind": {
             kind: int(sum(ev.get("bad_kinds", {}).get(kind, 0) for ev in evals))
             for kind in (timeline.PRESHOW, timeline.PAUSE, timeline.REPLAY, timeline.BREAK)
         },
-        "ocr_read_rate": (sum(ev["read"] for ev in evals) / shown)
-        if shown
-        else (sum(v is not None for v in readings) / len(readings) if readings else None),
+        "by_style": {s: accuracy([ev for ev in evals if ev["hud_style"] == s]) for s in styles},
         "video_fps": results[0].scan.fps if results else None,
         "realtime_factor": video_s / wall_s if wall_s else None,
         "videos_synced": len(results),

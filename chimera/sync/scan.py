@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,8 +113,14 @@ def declared_frames(container: av.container.InputContainer, stream: av.VideoStre
     return None
 
 
-def scan(path: Path, params: SyncParams, round_time_s: int) -> Scan:
-    """Decode ``path`` once and collect what the fit needs."""
+def scan(
+    path: Path,
+    params: SyncParams,
+    round_time_s: int,
+    timer_crop: Sequence[float],
+    score_crops: Sequence[Sequence[float]] = (),
+) -> Scan:
+    """Decode ``path`` once and collect what the fit needs; no score reads when ``score_crops`` is empty."""
     start = time.perf_counter()
     try:
         container = av.open(str(path))
@@ -143,7 +150,7 @@ def scan(path: Path, params: SyncParams, round_time_s: int) -> Scan:
                     tc.frame_num
                     for tc in detector.process_frame(FrameTimecode(f, fps), np.dstack([small] * 3))
                 ]
-            kept[f] = crop_box(y, params.timer_crop).copy()
+            kept[f] = crop_box(y, timer_crop).copy()
             if f % every:
                 continue
             value = timer.timer(kept[f])
@@ -153,8 +160,8 @@ def scan(path: Path, params: SyncParams, round_time_s: int) -> Scan:
             previous = last[1] if last is not None else None
             if value is not None and previous is not None and counts_down(previous, value, round_time_s):
                 out.transitions.append(Transition(_refine(timer, kept, last[0], f, value), value, previous))
-            if value is not None and len(out.readings) % score_every == 0:
-                left, right = (digits.number(crop_box(y, box)) for box in params.score_crops)
+            if score_crops and value is not None and len(out.readings) % score_every == 0:
+                left, right = (digits.number(crop_box(y, box)) for box in score_crops)
                 if left is not None and right is not None:
                     out.scores.append((f, left, right))
             kept = {f: kept[f]}
