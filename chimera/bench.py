@@ -264,34 +264,44 @@ def _model_rows(params) -> list[tuple[str, str, str]]:
 
 
 def _grpo_row(params, start: Path, train: list[dict]) -> tuple[str, str, str]:
-    """One GRPO step (generation, reference and policy passes, backward) at G = 8 on two frames, TRL's
-    stock trainer against :class:`chimera.vision_cache.CachedGRPOTrainer`; the faster of two tries each."""
+    """One GRPO step (generation, reference and policy passes, backward) at G = 8 on two frames: TRL's
+    stock trainer, :class:`chimera.vision_cache.CachedGRPOTrainer` with the vision cache alone, and with
+    the shared prompt as well (:mod:`chimera.shared_prompt`); interleaved, the fastest of four tries each
+    (this machine's step times vary by a third from try to try)."""
     import torch
 
     from chimera.grpo import build_trainer as grpo_trainer
 
     frames = [r for r in train if r["ground_truth"]["pro_action"] is not None][:2]
     g = 8
-    best: dict[bool, float] = {}
+    paths = {"stock": (False, False), "vision cache": (True, False), "+ shared prompt": (True, True)}
+    best: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for cache in (False, True, False, True):
+        for name in list(paths) * 4:
+            cache, share = paths[name]
             grpo = params.grpo.model_copy(
-                update={"max_steps": 1, "batch_size": 2 * g, "num_generations": g, "vision_cache": cache}
+                update={
+                    "max_steps": 1,
+                    "batch_size": 2 * g,
+                    "num_generations": g,
+                    "vision_cache": cache,
+                    "share_prompt": share,
+                }
             )
-            trainer = grpo_trainer(
-                params.model_copy(update={"grpo": grpo}), start, frames, Path(tmp) / str(cache)
-            )
+            trainer = grpo_trainer(params.model_copy(update={"grpo": grpo}), start, frames, Path(tmp) / name)
             trainer.current_gradient_accumulation_steps = 1  # set by Trainer's loop, not run here
             batch = [trainer.train_dataset[i] for i in [0] * g + [1] * g]
             torch.manual_seed(0)
             began = time.perf_counter()
             out = trainer._generate_and_score_completions(batch)
             trainer.compute_loss(trainer.model, out).backward()
-            best[cache] = min(best.get(cache, float("inf")), time.perf_counter() - began)
+            best[name] = min(best.get(name, float("inf")), time.perf_counter() - began)
+    stock = best["stock"]
     return (
-        f"GRPO step, G = {g}, 2 frames, {params.grpo.max_completion_length} tokens (stock / vision cache)",
-        f"{best[False]:.2f} / {best[True]:.2f} s",
-        f"cache {best[False] / best[True]:.2f}x faster",
+        f"GRPO step, G = {g}, 2 frames, {params.grpo.max_completion_length} tokens "
+        "(stock / vision cache / + shared prompt)",
+        " / ".join(f"{t:.2f}" for t in best.values()) + " s",
+        " / ".join(f"{stock / best[n]:.2f}x" for n in list(paths)[1:]) + " faster",
     )
 
 

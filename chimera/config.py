@@ -383,6 +383,12 @@ class GrpoParams(TrainParams):
     vision_cache: bool = _describe(
         "run the image processor and the frozen vision tower once per distinct frame (SPEC §11)"
     )
+    disable_dropout: bool = _describe(
+        "TRL's disable_dropout: sampling, reference and policy passes score one policy, not random sub-networks"
+    )
+    share_prompt: bool = _describe(
+        "forward each group's prompt once in generation and the log-prob passes (needs vision_cache)"
+    )
     use_vllm: bool = _describe("generate with vLLM (GPU only; see README for the Qwen-VL caveats)")
     vllm_mode: Literal["colocate", "server"] = _describe("TRL vllm_mode when use_vllm is on")
     reward_weights: RewardWeights = _describe("SPEC §8 weights; the format gate multiplies their sum")
@@ -395,6 +401,8 @@ class GrpoParams(TrainParams):
                 f"batch_size x grad_accum ({self.batch_size} x {self.grad_accum}) must be a multiple of "
                 f"num_generations ({self.num_generations}): TRL's batch counts completions, whole groups"
             )
+        if self.share_prompt and not self.vision_cache:
+            raise ValueError("share_prompt extends the vision cache's trainer: it needs vision_cache: true")
         return self
 
 

@@ -75,6 +75,7 @@ def trainer_config(grpo: GrpoParams, output_dir: Path) -> GRPOConfig:
         num_iterations=grpo.num_iterations,
         epsilon=grpo.epsilon,
         beta=grpo.kl_coef,
+        disable_dropout=grpo.disable_dropout,
         reward_weights=[1.0 if c == "total" else 0.0 for c in COMPONENTS],
         use_vllm=grpo.use_vllm,
         vllm_mode=grpo.vllm_mode,
@@ -113,8 +114,8 @@ def build_trainer(
     if trainable_vision(peft_model):
         raise GrpoError(f"vision parameters left trainable: {trainable_vision(peft_model)[:3]}")
     callbacks = with_live(callbacks, live_dir, resuming)
-    trainer_class = CachedGRPOTrainer if grpo.vision_cache else GRPOTrainer
-    return trainer_class(
+    cached = {"share_prompt": grpo.share_prompt} if grpo.vision_cache else {}
+    return (CachedGRPOTrainer if grpo.vision_cache else GRPOTrainer)(
         model=peft_model,
         reward_funcs=list(
             reward_funcs or reward_functions(grpo.reward_weights.model_dump(), grpo.reward_variant)
@@ -123,6 +124,7 @@ def build_trainer(
         train_dataset=examples(rows),
         processing_class=processor,
         callbacks=callbacks,
+        **cached,
     )
 
 

@@ -37,6 +37,8 @@ from transformers.image_processing_utils import BatchFeature
 from transformers.models.qwen3_vl.modeling_qwen3_vl import BaseModelOutputWithDeepstackFeatures
 from trl import GRPOTrainer
 
+from chimera import shared_prompt
+
 
 def _image_key(image: object) -> bytes:
     """Exact identity of an image's content (mode, size, every pixel)."""
@@ -151,26 +153,79 @@ def _vision_model(model: torch.nn.Module) -> torch.nn.Module:
 
 
 class CachedGRPOTrainer(GRPOTrainer):
-    """TRL's GRPOTrainer with the frozen vision work memoised (see the module docstring).
+    """TRL's GRPOTrainer with the frozen vision work memoised and, with ``share_prompt``, each group's prompt
+    forwarded once (:mod:`chimera.shared_prompt`); see the module docstring.
 
-    Overrides ``__init__`` (installs the two memoisers, on a copy of the processor),
-    ``_generate_and_score_completions`` (clears them at each new generation batch) and ``_save`` (a
-    checkpoint holds the plain processor); everything else is TRL's."""
+    Overrides ``__init__`` (installs the two memoisers, on a copy of the processor, and the shared prefill
+    on the model's ``generate``), ``_generate_and_score_completions`` (clears the memoisers at each new
+    generation batch), ``_get_per_token_logps_and_entropies`` (the reference and policy passes: the prompt
+    once per group, when it applies) and ``_save`` (a checkpoint holds the plain processor); everything
+    else is TRL's."""
 
-    def __init__(self, *args, processing_class, **kwargs):
+    def __init__(self, *args, processing_class, share_prompt: bool = False, **kwargs):
         processor = copy.copy(processing_class)  # the caller's processor stays a plain, savable one
         self.plain_processor = processing_class
         self.processed_images = ProcessedImages(processing_class.image_processor)
         processor.image_processor = self.processed_images
         super().__init__(*args, processing_class=processor, **kwargs)
-        inner = _vision_model(self.model)
-        self.vision_features = VisionFeatures(inner.get_image_features)
-        inner.get_image_features = self.vision_features
+        self.inner = _vision_model(self.model)
+        self.vision_features = VisionFeatures(self.inner.get_image_features)
+        self.inner.get_image_features = self.vision_features
+        self.share_prompt = share_prompt
+        self.shared_prefill = None
+        if share_prompt:
+            self.shared_prefill = shared_prompt.SharedPrefill(self.model.generate, self.model, self.inner)
+            self.model.generate = self.shared_prefill
 
     def _generate_and_score_completions(self, inputs):
         self.processed_images.clear()
         self.vision_features.clear()
         return super()._generate_and_score_completions(inputs)
+
+    def _get_per_token_logps_and_entropies(
+        self,
+        model,
+        input_ids,
+        attention_mask,
+        logits_to_keep,
+        batch_size=None,
+        compute_entropy=False,
+        compute_aux_loss=False,
+        pixel_values=None,
+        image_grid_thw=None,
+        num_images=None,
+        mm_token_type_ids=None,
+        **other_inputs,
+    ):
+        stock = dict(pixel_values=pixel_values, image_grid_thw=image_grid_thw, num_images=num_images)
+        if not self.share_prompt or compute_aux_loss or not shared_prompt.applies(model, **other_inputs):
+            return super()._get_per_token_logps_and_entropies(
+                model,
+                input_ids,
+                attention_mask,
+                logits_to_keep,
+                batch_size,
+                compute_entropy,
+                compute_aux_loss,
+                mm_token_type_ids=mm_token_type_ids,
+                **stock,
+                **other_inputs,
+            )
+        with self.accelerator.autocast():
+            logps, entropies = shared_prompt.log_probs(
+                model,
+                self.inner,
+                input_ids,
+                attention_mask,
+                logits_to_keep,
+                pixel_values,
+                image_grid_thw,
+                num_images,
+                mm_token_type_ids,
+                compute_entropy,
+                batch_size,
+            )
+        return logps, entropies, None
 
     def _save(self, output_dir: str | None = None, state_dict: dict | None = None) -> None:
         caching, self.processing_class = self.processing_class, self.plain_processor

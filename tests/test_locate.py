@@ -13,6 +13,7 @@ from chimera.clock import LIVE, PLANTED, Display
 from chimera.config import load_params
 from chimera.sync.locate import find_in_frames, find_in_still
 from chimera.sync.ocr import Reader, crop_box
+from chimera.sync.scan import shows_bomb
 
 SYNC = load_params().sync
 CARDS = ([Card("x", "T", 50, False)] * 5, [Card("y", "CT", 70, False)] * 5)
@@ -23,12 +24,16 @@ def reader():
     return Reader(SYNC.ocr_engine, SYNC.tessdata, SYNC.upscale)
 
 
-def frame(style, size, timer, rng, banner=None, bars=0, offset=0, noise=80):
-    """A gray frame of ``size`` (w, h): the HUD drawn at (w, h - 2*bars) shifted ``offset`` px sideways."""
+def frame(style, size, timer, rng, banner=None, bars=0, offset=0, noise=80, level=20, show_timer=True):
+    """A gray frame of ``size`` (w, h): the HUD drawn at (w, h - 2*bars) shifted ``offset`` px sideways,
+    over a picture of luma ``level`` to ``level + noise``."""
     w, h = size
     inner = h - 2 * bars
-    img = rng.integers(0, noise, (inner, w, 3), dtype=np.uint8) + 20
-    view = HudView("de_mirage", ("A", "B"), (3, 9), timer, CARDS, "s1mple", "T", 76, 100, 2700, banner=banner)
+    img = rng.integers(0, noise, (inner, w, 3), dtype=np.uint8) + level
+    view = HudView(
+        "de_mirage", ("A", "B"), (3, 9), timer, CARDS, "s1mple", "T", 76, 100, 2700, banner=banner,
+        show_timer=show_timer,
+    )  # fmt: skip
     HUDS[style](w, inner).draw(img, view)
     out = np.zeros((h, w, 3), np.uint8)
     shifted = np.roll(img, offset, axis=1)
@@ -144,3 +149,21 @@ def test_the_documented_cs2_box_reads_the_replica_and_a_loose_box_does_not(size,
     assert [round(v, 4) for v in tight] == [0.4781, 0.0042, 0.5219, 0.0306]  # the numbers in the README
     assert all(reader.timer(crop_box(g, tight)) == s for g, s in frames)
     assert not any(reader.timer(crop_box(g, loose)) == s for g, s in frames)
+
+
+@pytest.mark.parametrize("style", ["broadcast", "cs2"])
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_the_bomb_icon_is_told_from_a_replay_and_from_a_running_clock(style, size):
+    """The planted icon over dark and bright pictures reads as the bomb; a replay (no timer drawn: CS2's
+    own HUD then shows the picture itself in the box) and a clock showing digits do not."""
+    rng = np.random.default_rng(7)
+    box = SYNC.layouts[style].timer_crop
+    for level in (10, 60, 110):
+        assert shows_bomb(
+            crop_box(frame(style, size, Display(PLANTED, None), rng, noise=30, level=level), box)
+        )
+        replay = frame(style, size, Display(PLANTED, None), rng, noise=30, level=level, show_timer=False)
+        assert not shows_bomb(crop_box(replay, box))
+        assert not shows_bomb(
+            crop_box(frame(style, size, Display(LIVE, 83), rng, noise=30, level=level), box)
+        )

@@ -29,7 +29,9 @@ from chimera.config import SyncParams
 from chimera.errors import ChimeraError
 from chimera.sync.ocr import Reader, crop_box
 
-BOMB_ICON_SHARE = 0.08  # share of the timer box covered by mid-grey pixels when the bomb icon is shown
+BOMB_ICON_SHARE = 0.08  # share of the timer box the bomb icon covers (at least)
+BOMB_ICON_CONTRAST = 25  # luma by which the icon stands out from its box
+BOMB_ICON_CENTRED = 0.8  # share of the icon's pixels in the middle half of the box's width
 # A decode is "short" when it yields fewer frames than the header declares by more than this share of the
 # declared count, and by more than SHORT_MIN_FRAMES (a muxer's edit list or an estimate from the duration,
 # where the header has no frame count, may be off by a frame or two without anything being missing).
@@ -89,11 +91,17 @@ def counts_down(previous: int, new: int, round_time_s: int) -> bool:
 def shows_bomb(crop: np.ndarray) -> bool:
     """Whether the timer box shows the planted-bomb icon instead of digits.
 
-    In luma the icon is a large mid-grey blob (red or orange in colour) inside the dark box; digits are
-    thin and bright, and an empty box (a replay, a desk shot) is uniformly dark.
+    In luma the icon is a compact blob, clearly brighter than the box around it but not white (digits are
+    thin and white), in the middle of the box. The box's level is read on the crop's border. Both halves
+    matter: a replay or a desk shot under a translucent box (CS2's own HUD draws no box then) fills the
+    crop with mid-grey picture, which has no such contrast, and an empty opaque box is uniformly dark.
     """
-    mid = (crop > 55) & (crop < 170)
-    return bool(mid.mean() > BOMB_ICON_SHARE)
+    border = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
+    icon = (crop > np.median(border) + BOMB_ICON_CONTRAST) & (crop < 170)
+    if icon.mean() <= BOMB_ICON_SHARE:
+        return False
+    width = crop.shape[1]
+    return bool(icon[:, width // 4 : width - width // 4].sum() >= BOMB_ICON_CENTRED * icon.sum())
 
 
 def luma(frame: av.VideoFrame) -> np.ndarray:
