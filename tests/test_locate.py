@@ -42,11 +42,12 @@ def frame(style, size, timer, rng, banner=None, bars=0, offset=0, noise=80, leve
     return cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
 
 
-STILLS = [("broadcast", (1280, 720)), ("broadcast", (1920, 1080))]
-STILLS += [("cs2", (1280, 720)), ("cs2", (1920, 1080))]
+SIZES = [(640, 360), (1280, 720), (1920, 1080)]
+STILLS = [(style, size) for style in ("broadcast", "cs2") for size in SIZES]
+TINY = ("cs2", (640, 360))  # CS2's own timer at 360p: digits 5-6 px tall, read on ~97 % of frames, not all
 
 
-@pytest.mark.parametrize("style, size", STILLS)
+@pytest.mark.parametrize("style, size", [s for s in STILLS if s != TINY])
 def test_a_still_reads_the_drawn_clock_exactly(style, size, reader):
     rng = np.random.default_rng(hash((style, size)) % 2**32)
     values = [0, 9, 10, 45, 59, 60, 83, 100, 115]
@@ -54,12 +55,22 @@ def test_a_still_reads_the_drawn_clock_exactly(style, size, reader):
     assert reads == [[s] for s in values]
 
 
-@pytest.mark.parametrize("style", ["broadcast", "cs2"])
-def test_a_still_without_a_clock_reads_nothing(style, reader):
+def test_cs2_stills_at_360p_read_most_clocks(reader):
+    """The smallest case, short of SPEC's 99 %: every clock of a round at 640x360, 82 % read exactly when
+    measured (the params box alone reads 97 %); a 5-px "7" at times falls out of the found box (its
+    strokes too faint for the stroke filter) and a "9" reads "8"."""
+    rng = np.random.default_rng(360)
+    values = range(0, 116)
+    reads = [find_in_still(frame(*TINY, Display(LIVE, s), rng), reader).reads for s in values]
+    assert sum(r == [s] for r, s in zip(reads, values, strict=True)) >= 0.75 * len(values)
+
+
+@pytest.mark.parametrize("style, size", STILLS)
+def test_a_still_without_a_clock_reads_nothing(style, size, reader):
     """Bomb icon after the plant, a warm-up banner with the timer hidden: no made-up time."""
     rng = np.random.default_rng(7)
-    planted = frame(style, (1280, 720), Display(PLANTED, None), rng)
-    warmup = frame(style, (1280, 720), Display(LIVE, None), rng, banner="WARMUP")
+    planted = frame(style, size, Display(PLANTED, None), rng)
+    warmup = frame(style, size, Display(LIVE, None), rng, banner="WARMUP")
     for gray in (planted, warmup):
         found = find_in_still(gray, reader)
         assert found.box is None and found.reads == []
@@ -71,9 +82,22 @@ def test_a_still_without_a_clock_reads_nothing(style, reader):
         ("broadcast", (1280, 720), 0, 0),
         ("broadcast", (1920, 1080), 120, 70),
         ("broadcast", (1280, 720), 30, 24),
+        ("broadcast", (640, 360), 20, 13),
         ("cs2", (1280, 720), 0, 0),
         ("cs2", (1920, 1080), 120, 70),
         ("cs2", (1280, 720), 60, 48),
+        ("cs2", (640, 360), 0, 0),
+        pytest.param(
+            "cs2",
+            (640, 360),
+            30,
+            21,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="360p CS2 HUD, letterboxed and shifted: no box counts "
+                "down at enough moments (a 5-px 7 is lost to the stroke filter, a 9 reads 8)",
+            ),
+        ),
     ],
 )
 def test_frames_one_second_apart_find_a_box_that_reads_the_clock(style, size, bars, offset, reader):
@@ -95,9 +119,11 @@ def test_frames_one_second_apart_find_a_box_that_reads_the_clock(style, size, ba
         for s in starts
     ]
     found = find_in_frames(moments, reader, 115)
-    assert found.box is not None and found.counting == 5
+    tiny = (style, size) == TINY
+    assert found.box is not None and found.counting >= (4 if tiny else 5)
     shown = [(m[k], s - k) for m, s in zip(moments, starts, strict=True) if s for k in range(3)]
-    assert all(reader.timer(crop_box(g, found.box)) == s for g, s in shown)
+    read = sum(reader.timer(crop_box(g, found.box)) == s for g, s in shown)
+    assert read >= (0.9 if tiny else 1.0) * len(shown)
     if bars == offset == 0:
         assert SYNC.layout_of(found.box) == style
 
@@ -119,7 +145,8 @@ def test_no_clock_anywhere_finds_nothing(reader):
     assert find_in_frames(moments, reader, 115).box is None
 
 
-def test_crop_find_json_on_stills(tmp_path):
+@pytest.mark.parametrize("size, clock", [((640, 360), 71), ((1280, 720), 112), ((1920, 1080), 9)])
+def test_crop_find_json_on_stills(size, clock, tmp_path):
     """`chimera crop frame.png --find --json`: the clock of a cs2 still, and nothing (exit 1) without one."""
     import json
 
@@ -128,12 +155,12 @@ def test_crop_find_json_on_stills(tmp_path):
     from chimera.cli import app
 
     rng = np.random.default_rng(5)
-    for name, timer in (("clock.png", Display(LIVE, 71)), ("planted.png", Display(PLANTED, None))):
-        cv2.imwrite(str(tmp_path / name), frame("cs2", (1920, 1080), timer, rng))
+    for name, timer in (("clock.png", Display(LIVE, clock)), ("planted.png", Display(PLANTED, None))):
+        cv2.imwrite(str(tmp_path / name), frame("cs2", size, timer, rng))
     run = CliRunner().invoke(app, ["crop", str(tmp_path / "clock.png"), "--find", "--json"])
     assert run.exit_code == 0, run.output
     record = json.loads(run.output.strip().splitlines()[-1])
-    assert record["reads"] == [71] and len(record["timer_crop"]) == 4
+    assert record["reads"] == [clock] and len(record["timer_crop"]) == 4
     run = CliRunner().invoke(app, ["crop", str(tmp_path / "planted.png"), "--find", "--json"])
     assert run.exit_code == 1 and json.loads(run.output.strip().splitlines()[-1])["timer_crop"] is None
 
@@ -151,8 +178,7 @@ def test_the_documented_cs2_box_reads_the_replica_and_a_loose_box_does_not(size,
     assert not any(reader.timer(crop_box(g, loose)) == s for g, s in frames)
 
 
-@pytest.mark.parametrize("style", ["broadcast", "cs2"])
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+@pytest.mark.parametrize("style, size", STILLS)
 def test_the_bomb_icon_is_told_from_a_replay_and_from_a_running_clock(style, size):
     """The planted icon over dark and bright pictures reads as the bomb; a replay (no timer drawn: CS2's
     own HUD then shows the picture itself in the box) and a clock showing digits do not."""
@@ -164,6 +190,6 @@ def test_the_bomb_icon_is_told_from_a_replay_and_from_a_running_clock(style, siz
         )
         replay = frame(style, size, Display(PLANTED, None), rng, noise=30, level=level, show_timer=False)
         assert not shows_bomb(crop_box(replay, box))
-        assert not shows_bomb(
-            crop_box(frame(style, size, Display(LIVE, 83), rng, noise=30, level=level), box)
-        )
+        if (style, size) != TINY:  # 5-px digits are grey blobs too; the icon only matters where OCR fails
+            clock = frame(style, size, Display(LIVE, 83), rng, noise=30, level=level)
+            assert not shows_bomb(crop_box(clock, box))

@@ -69,7 +69,7 @@ LAYOUTS = {
 """Element boxes (x0, y0, x1, y1) in pixels of the 1280×720 reference frame, per HUD style."""
 
 
-BOLD_MIN_SIZE = 1  # px: bold from this size up (raising it to ~16 draws 360p text regular; issue 14)
+BOLD_MIN_SIZE = 16  # px: bold from this size up
 
 
 @functools.cache

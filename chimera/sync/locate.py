@@ -83,9 +83,10 @@ def words(gray: np.ndarray, top: int, height: int) -> list[Box]:
     """Boxes of light words of plausible text height in the band of ``height`` rows from ``top``.
 
     Strokes are the white top-hat of the band; each connected stroke is a glyph (a colon is two); a
-    glyph joins the word to its left when the gap is under :data:`GAP` of the word's height, it sits
-    within the word's rows and is of a like height (or a dot), so words form at any scale without a
-    fixed dilation and small digits next to a big icon stay a word of their own.
+    glyph joins a word to its left when the gap is under :data:`GAP` of the word's height, it sits within
+    the word's rows and is of a like height (or a dot; a dot that could join several words joins the
+    smallest text), so words form at any scale without a fixed dilation and small digits next to a big
+    icon stay a word of their own.
     """
     band = gray[top : top + max(round(TOP_BAND * height), 8)]
     k = max(5, round(0.02 * height)) | 1
@@ -94,18 +95,26 @@ def words(gray: np.ndarray, top: int, height: int) -> list[Box]:
     n, _, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
     glyphs = sorted((int(x), int(y), int(x + w), int(y + h)) for x, y, w, h, _ in stats[1:n])
     open_words: list[list[int]] = []
+
+    def joins(word: list[int], x0: int, y0: int, x1: int, y1: int) -> bool:
+        wh, gh = word[3] - word[1], y1 - y0
+        inside = min(y1, word[3]) - max(y0, word[1]) >= 0.5 * min(gh, wh)
+        dot = max(gh, x1 - x0) <= DOT * wh  # a colon's dot, a full stop
+        alike = dot or max(gh, wh) <= 1.6 * min(gh, wh)
+        return inside and alike and x0 - word[2] <= GAP * wh
+
     for x0, y0, x1, y1 in glyphs:
-        for word in open_words:
-            wh = word[3] - word[1]
-            gh = y1 - y0
-            inside = min(y1, word[3]) - max(y0, word[1]) >= 0.5 * min(gh, wh)
-            dot = max(gh, x1 - x0) <= DOT * wh  # a colon's dot, a full stop
-            alike = dot or max(gh, wh) <= 1.6 * min(gh, wh)
-            if inside and alike and x0 - word[2] <= GAP * wh:
-                word[:] = [word[0], min(word[1], y0), max(word[2], x1), max(word[3], y1)]
-                break
-        else:
+        # of the words it could join, the smallest text, then the nearest: a colon between big icons and
+        # small digits is the digits' punctuation
+        near = min(
+            (w for w in open_words if joins(w, x0, y0, x1, y1)),
+            key=lambda w: (w[3] - w[1], -w[2]),
+            default=None,
+        )
+        if near is None:
             open_words.append([x0, y0, x1, y1])
+        else:
+            near[:] = [near[0], min(near[1], y0), max(near[2], x1), max(near[3], y1)]
     lo, hi = TEXT_HEIGHT[0] * height, TEXT_HEIGHT[1] * height
     return [
         (x0, y0 + top, x1, y1 + top)
