@@ -384,7 +384,7 @@ class GrpoParams(TrainParams):
         "run the image processor and the frozen vision tower once per distinct frame (SPEC §11)"
     )
     disable_dropout: bool = _describe(
-        "TRL's disable_dropout: sampling, reference and policy passes score one policy, not random sub-networks"
+        "TRL's disable_dropout: sampling, reference and policy passes score one policy, not sub-networks"
     )
     share_prompt: bool = _describe(
         "forward each group's prompt once in generation and the log-prob passes (needs vision_cache)"

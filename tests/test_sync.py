@@ -381,3 +381,20 @@ def test_blank_stretches_need_no_digits_and_no_bomb_icon_for_long_enough():
     assert fitting.blank_stretches(short, set(), fps, 2.0) == []
     runs = [[Transition(30, 80, 81)], [Transition(320, 79, 80)]]
     assert fitting.cuts_between(runs, [(60, 294)]) == [False, True]
+
+
+def test_a_gap_is_refused_stretch_by_stretch_with_what_the_timer_showed():
+    """A replay (no digits), then a pause (one value for 20 s), then a running clock too short to fit: three
+    refusals with their own reasons; a blip of under a second joins its neighbour."""
+    import itertools
+
+    from chimera.sync.run import FROZEN, NO_DIGITS, RUNNING, _stretches
+
+    reads = [(10.0 + k / 5, 44) for k in range(2)]  # a blip of the old value
+    reads += [(10.4 + k / 5, None) for k in range(50)]  # 10.4 .. 20.2: no digits
+    reads += [(20.4 + k / 5, 11) for k in range(100)]  # 20.4 .. 40.2: 0:11 standing still
+    reads += [(40.4 + k / 5, 11 - k // 5) for k in range(15)]  # 40.4 .. 43.2: counting down
+    out = _stretches(reads, 10.0, 43.5)
+    assert [reason for _, _, reason in out] == [NO_DIGITS, FROZEN, RUNNING]
+    assert out[0][0] == 10.0 and out[-1][1] == 43.5
+    assert all(abs(prev[1] - nxt[0]) < 1e-9 for prev, nxt in itertools.pairwise(out))

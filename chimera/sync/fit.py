@@ -288,7 +288,8 @@ def extend_stopped_clock(
         clock, last_tick = clocks[seg.round_num], seg.tick(seg.video_end)
         stops = [t for t in (clock.plant_tick, clock.end_tick) if t is not None and t > last_tick - TICK_RATE]
         next_step = next((t for t in steps.get(seg.round_num, []) if t > last_tick + TICK_RATE / 2), None)
-        if not stops or (next_step is not None and next_step <= min(stops)):
+        # a step the stop hides within a frame was never on screen: its absence says nothing
+        if not stops or (next_step is not None and next_step <= min(stops) - TICK_RATE / fps):
             out.append(seg)
             continue
         planted = clock.plant_tick is not None and min(stops) == clock.plant_tick

@@ -184,8 +184,17 @@ def _suggest_crop(video: Path, params: SyncParams, round_time_s: int) -> str:
     return f"a box that counts down: timer_crop: {[round(v, 4) for v in found.box]}"
 
 
+NO_DIGITS = "no timer digits (pre-show, replay, desk, or bomb planted)"
+FROZEN = "timer frozen (pause, round over, or replay)"
+RUNNING = "clock running but too few clean transitions (or no round matches)"
+FROZEN_AFTER_S = 1.5  # one value shown this long: the clock stands still (a running one changes each second)
+
+
 def _refused(found: Scan, segments: list[fitting.SegmentFit]) -> list[dict]:
-    """The stretches of video not covered by a segment, with why (from what the timer showed there)."""
+    """The stretches of video not covered by a segment, each with why (from what the timer showed there).
+
+    A gap between segments is cut where what the timer shows changes kind (no digits, one value standing
+    still, a running clock), so a replay, a desk shot and a pause in one gap get a reason each."""
     covered = sorted((s.video_start, s.video_end) for s in segments)
     gaps, cursor = [], 0.0
     for a, b in covered:
@@ -194,18 +203,42 @@ def _refused(found: Scan, segments: list[fitting.SegmentFit]) -> list[dict]:
         cursor = max(cursor, b)
     if found.duration_s - cursor > 1.0:
         gaps.append((cursor, found.duration_s))
-    out = []
+    out: list[dict] = []
     for a, b in gaps:
-        values = [v for f, v in found.readings if a * found.fps <= f <= b * found.fps]
-        readable = [v for v in values if v is not None]
-        if len(readable) < max(1, len(values) // 4):
-            reason = "no timer digits (pre-show, replay, desk, or bomb planted)"
-        elif len(set(readable)) <= 2:
-            reason = "timer frozen (pause, round over, or replay)"
-        else:
-            reason = "clock running but too few clean transitions (or no round matches)"
-        out.append({"video_start": a, "video_end": b, "reason": reason})
+        reads = [(f / found.fps, v) for f, v in found.readings if a <= f / found.fps <= b]
+        for start, end, reason in _stretches(reads, a, b):
+            if out and out[-1]["reason"] == reason and abs(out[-1]["video_end"] - start) < 1e-9:
+                out[-1]["video_end"] = end
+            else:
+                out.append({"video_start": start, "video_end": end, "reason": reason})
     return out
+
+
+def _stretches(reads: list[tuple[float, int | None]], a: float, b: float) -> list[tuple[float, float, str]]:
+    """``reads`` (time, value) of the gap (a, b) as stretches of one kind: runs of one value (or of none)
+    are no digits, frozen (longer than :data:`FROZEN_AFTER_S`) or running; a stretch under a second joins
+    the one before it (the first, the one after it)."""
+    runs: list[list] = []  # [start, last read time, value]
+    for t, v in reads:
+        if runs and runs[-1][2] == v:
+            runs[-1][1] = t
+        else:
+            runs.append([t, t, v])
+    kinds = []
+    for i, (start, last, value) in enumerate(runs):
+        end = runs[i + 1][0] if i + 1 < len(runs) else b
+        kind = NO_DIGITS if value is None else FROZEN if last - start >= FROZEN_AFTER_S else RUNNING
+        kinds.append([a if i == 0 else start, end, kind])
+    merged: list[list] = []
+    for start, end, kind in kinds:
+        if merged and (merged[-1][2] == kind or end - start < 1.0):
+            merged[-1][1] = end
+        else:
+            merged.append([start, end, kind])
+    if len(merged) > 1 and merged[0][1] - merged[0][0] < 1.0:  # a short first stretch joins the next
+        first = merged.pop(0)
+        merged[0][0] = first[0]
+    return [tuple(m) for m in merged] or [(a, b, NO_DIGITS)]
 
 
 def evaluate(
