@@ -27,11 +27,13 @@ import torch
 from transformers import DynamicCache
 
 
-def applies(model: torch.nn.Module, **other_inputs) -> bool:
-    """Whether a forward can share its prompt: no activation checkpointing in a graph-building pass, and
-    no multimodal input beyond Qwen3-VL's pixels and grid (other models' fields take the stock path)."""
+def applies(model: torch.nn.Module, image_grid_thw: torch.Tensor | None, **other_inputs) -> bool:
+    """Whether a forward can share its prompt: Qwen3-VL images (a text-only batch takes the stock path),
+    no other model's multimodal fields, and no activation checkpointing in a graph-building pass."""
     checkpointing = getattr(model, "is_activation_checkpointing", False) and model.training
-    return not (checkpointing and torch.is_grad_enabled()) and all(v is None for v in other_inputs.values())
+    if checkpointing and torch.is_grad_enabled():
+        return False
+    return image_grid_thw is not None and all(v is None for v in other_inputs.values())
 
 
 def groups(
@@ -62,14 +64,9 @@ def groups(
 
 
 def per_row_images(
-    rows: int,
-    pixel_values: torch.Tensor | None,
-    image_grid_thw: torch.Tensor | None,
-    num_images: list[int] | None,
+    rows: int, pixel_values: torch.Tensor, image_grid_thw: torch.Tensor, num_images: list[int] | None
 ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """Each row's patch rows and image grids (empty for a row without images)."""
-    if pixel_values is None or image_grid_thw is None:
-        return [torch.empty(0)] * rows, [torch.empty(0, 3, dtype=torch.long)] * rows
+    """Each row's patch rows and image grids."""
     counts = num_images if num_images is not None else [image_grid_thw.size(0) // rows] * rows
     grids = list(image_grid_thw.split(counts))
     patches = list(pixel_values.split([int(g.prod(-1).sum()) for g in grids]))
@@ -78,9 +75,6 @@ def per_row_images(
 
 def _rope_positions(inner: torch.nn.Module, input_ids, attention_mask, image_grid_thw, mm_token_type_ids):
     """Qwen3-VL's 3-D positions of the full rows (what its forward computes when given none)."""
-    if image_grid_thw is None:
-        positions = (attention_mask.long().cumsum(-1) - 1).masked_fill(attention_mask == 0, 0)
-        return positions[None].expand(3, -1, -1), torch.zeros_like(positions[:, :1])
     return inner.get_rope_index(
         input_ids,
         mm_token_type_ids=mm_token_type_ids,
@@ -101,14 +95,13 @@ def prefix_cache(
     """The key/value cache of every row's first ``split`` tokens, each distinct prefix forwarded once, and
     how many distinct prefixes there were."""
     firsts, inverse = groups(input_ids[:, :split], attention_mask[:, :split], images, grids)
-    pixels = torch.cat([images[i] for i in firsts]) if images[firsts[0]].numel() else None
     cache = DynamicCache()
     model(
         input_ids=input_ids[firsts, :split],
         attention_mask=attention_mask[firsts, :split],
         position_ids=positions[:, firsts, :split],
-        pixel_values=pixels,
-        image_grid_thw=torch.cat([grids[i] for i in firsts]) if pixels is not None else None,
+        pixel_values=torch.cat([images[i] for i in firsts]),
+        image_grid_thw=torch.cat([grids[i] for i in firsts]),
         cache=cache,
         use_cache=True,
         logits_to_keep=1,
@@ -123,8 +116,8 @@ def log_probs(
     input_ids: torch.Tensor,
     attention_mask: torch.Tensor,
     logits_to_keep: int,
-    pixel_values: torch.Tensor | None,
-    image_grid_thw: torch.Tensor | None,
+    pixel_values: torch.Tensor,
+    image_grid_thw: torch.Tensor,
     num_images: list[int] | None,
     mm_token_type_ids: torch.Tensor | None,
     compute_entropy: bool,
@@ -176,8 +169,8 @@ class SharedPrefill:
 
     def __call__(self, input_ids, attention_mask, pixel_values=None, image_grid_thw=None, **kwargs):
         rows = input_ids.size(0)
-        one_image_each = image_grid_thw is None or image_grid_thw.size(0) == rows
-        if input_ids.size(1) < 2 or not one_image_each or not applies(self.model):
+        one_image_each = image_grid_thw is not None and image_grid_thw.size(0) == rows
+        if input_ids.size(1) < 2 or not one_image_each or not applies(self.model, image_grid_thw):
             return self.wrapped(
                 input_ids=input_ids,
                 attention_mask=attention_mask,

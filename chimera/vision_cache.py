@@ -198,7 +198,11 @@ class CachedGRPOTrainer(GRPOTrainer):
         **other_inputs,
     ):
         stock = dict(pixel_values=pixel_values, image_grid_thw=image_grid_thw, num_images=num_images)
-        if not self.share_prompt or compute_aux_loss or not shared_prompt.applies(model, **other_inputs):
+        if (
+            not self.share_prompt
+            or compute_aux_loss
+            or not shared_prompt.applies(model, image_grid_thw, **other_inputs)
+        ):
             return super()._get_per_token_logps_and_entropies(
                 model,
                 input_ids,
