@@ -73,16 +73,6 @@ def per_row_images(
     return patches, grids
 
 
-def _rope_positions(inner: torch.nn.Module, input_ids, attention_mask, image_grid_thw, mm_token_type_ids):
-    """Qwen3-VL's 3-D positions of the full rows (what its forward computes when given none)."""
-    return inner.get_rope_index(
-        input_ids,
-        mm_token_type_ids=mm_token_type_ids,
-        image_grid_thw=image_grid_thw,
-        attention_mask=attention_mask,
-    )
-
-
 def prefix_cache(
     model: Callable,
     input_ids: torch.Tensor,
@@ -131,7 +121,12 @@ def log_probs(
     labelled positions without materialising the vocabulary logits); ``inner`` is the Qwen3VLModel."""
     rows, split = input_ids.size(0), input_ids.size(1) - logits_to_keep - 1
     images, grids = per_row_images(rows, pixel_values, image_grid_thw, num_images)
-    positions, _ = _rope_positions(inner, input_ids, attention_mask, image_grid_thw, mm_token_type_ids)
+    positions, _ = inner.get_rope_index(  # Qwen3-VL's 3-D positions, as its forward computes them
+        input_ids,
+        mm_token_type_ids=mm_token_type_ids,
+        image_grid_thw=image_grid_thw,
+        attention_mask=attention_mask,
+    )
     logps, entropies = [], []
     for start in range(0, rows, batch_size or rows):
         chunk = slice(start, start + (batch_size or rows))
@@ -180,8 +175,11 @@ class SharedPrefill:
             )
         split = input_ids.size(1) - 1
         images, grids = per_row_images(rows, pixel_values, image_grid_thw, None)
-        positions, deltas = _rope_positions(
-            self.inner, input_ids, attention_mask, image_grid_thw, kwargs.get("mm_token_type_ids")
+        positions, deltas = self.inner.get_rope_index(
+            input_ids,
+            mm_token_type_ids=kwargs.get("mm_token_type_ids"),
+            image_grid_thw=image_grid_thw,
+            attention_mask=attention_mask,
         )
         with torch.no_grad():
             cache, distinct = prefix_cache(

@@ -12,16 +12,14 @@ the repeats without touching TRL's algorithm:
   calls for pixels; it returns the merged features and the deepstack features): each distinct image (by
   its patch rows, compared exactly) is encoded once, and later passes reuse the tensors.
 
-Both are cleared when a new generation batch starts (:class:`CachedGRPOTrainer` overrides three methods,
-named there), so memory holds one batch's distinct frames. The
-policy pass needs no gradient through the tower (frozen: no parameter of it requires a gradient), so
-the cached features, computed without a graph, give the same loss and gradients (a test checks log-probs
-and loss against TRL's stock path within 1e-5 in fp32).
+Both are cleared when a new generation batch starts (:class:`CachedGRPOTrainer` overrides the methods
+named there), so memory holds one batch's distinct frames. The policy pass needs no gradient through the
+tower (frozen: no parameter of it requires a gradient), so the cached features, computed without a graph,
+give the same loss and gradients (a test checks log-probs and loss against TRL's stock path within 1e-5
+in fp32).
 
-Not done here: forwarding the shared prompt (image + instruction) once per group instead of G times. That
-needs the prompt's KV cache computed once and expanded G ways before sampling, and a log-prob pass that
-scores G completions against one prefix; HF ``generate`` expands ``input_ids`` before the prefill, so it
-is a change to generation itself, not a memoiser.
+The same trainer, with ``share_prompt``, also forwards each group's prompt (image + instruction) once
+instead of G times, in generation and in the log-prob passes: :mod:`chimera.shared_prompt`.
 """
 
 from __future__ import annotations
@@ -197,7 +195,6 @@ class CachedGRPOTrainer(GRPOTrainer):
         mm_token_type_ids=None,
         **other_inputs,
     ):
-        stock = dict(pixel_values=pixel_values, image_grid_thw=image_grid_thw, num_images=num_images)
         if (
             not self.share_prompt
             or compute_aux_loss
@@ -211,8 +208,10 @@ class CachedGRPOTrainer(GRPOTrainer):
                 batch_size,
                 compute_entropy,
                 compute_aux_loss,
+                pixel_values=pixel_values,
+                image_grid_thw=image_grid_thw,
+                num_images=num_images,
                 mm_token_type_ids=mm_token_type_ids,
-                **stock,
                 **other_inputs,
             )
         with self.accelerator.autocast():

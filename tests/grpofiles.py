@@ -1,5 +1,6 @@
 """Small ``data/grpo``-shaped directories for model tests: frames with a coloured HUD strip whose colour
-and bar length follow the player's side and health, and rows with hand-set ground truth."""
+and bar length follow the player's side and health, and rows with hand-set ground truth; and reward
+functions that give an untrained model's GRPO groups some spread."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from chimera.phrases import all_feature_values, phrase
+from chimera.rewards import COMPONENTS, completion_text
 from chimera.schema import ModelOutput
 
 CONTRIBUTION = {
@@ -65,3 +67,17 @@ def write_grpo_dir(root: Path, n_train: int = 8, n_test: int = 4, seed: int = 0,
         (root / f"{split}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in rows))
     (root / "val.jsonl").write_text("")
     return root
+
+
+def spread(completions, **_):
+    """A reward with spread for an untrained model: the share of distinct characters in the answer."""
+    texts = [completion_text(c) for c in completions]
+    return [len(set(t)) / max(len(t), 1) for t in texts]
+
+
+def zero(completions, **_):
+    return [0.0] * len(completions)
+
+
+REWARDS = [spread, *([zero] * (len(COMPONENTS) - 1))]
+"""In :data:`chimera.rewards.COMPONENTS` order: the first drives the policy, the rest are logged."""

@@ -11,9 +11,8 @@ from safetensors.torch import load_file
 
 from chimera.config import load_params
 from chimera.grpo import GrpoError, build_trainer, examples, run
-from chimera.rewards import COMPONENTS, completion_text
 from chimera.training import ADAPTER
-from tests.grpofiles import write_grpo_dir
+from tests.grpofiles import REWARDS, write_grpo_dir
 from tests.killing import KillAt, Killed
 
 PARAMS = load_params()
@@ -28,19 +27,6 @@ def with_grpo(**changes):
         "save_steps": 2,
     }
     return PARAMS.model_copy(update={"grpo": PARAMS.grpo.model_copy(update={**small, **changes})})
-
-
-def spread(completions, **_):
-    """A reward with spread for an untrained model: the share of distinct characters in the answer."""
-    texts = [completion_text(c) for c in completions]
-    return [len(set(t)) / max(len(t), 1) for t in texts]
-
-
-def zero(completions, **_):
-    return [0.0] * len(completions)
-
-
-REWARDS = [spread, *([zero] * (len(COMPONENTS) - 1))]
 
 
 @pytest.fixture(scope="module")

@@ -31,9 +31,19 @@ def frame(style, size, timer, rng, banner=None, bars=0, offset=0, noise=80, leve
     inner = h - 2 * bars
     img = rng.integers(0, noise, (inner, w, 3), dtype=np.uint8) + level
     view = HudView(
-        "de_mirage", ("A", "B"), (3, 9), timer, CARDS, "s1mple", "T", 76, 100, 2700, banner=banner,
+        "de_mirage",
+        ("A", "B"),
+        (3, 9),
+        timer,
+        CARDS,
+        "s1mple",
+        "T",
+        76,
+        100,
+        2700,
+        banner=banner,
         show_timer=show_timer,
-    )  # fmt: skip
+    )
     HUDS[style](w, inner).draw(img, view)
     out = np.zeros((h, w, 3), np.uint8)
     shifted = np.roll(img, offset, axis=1)

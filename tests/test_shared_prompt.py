@@ -10,8 +10,7 @@ import torch
 from chimera import shared_prompt
 from chimera.config import load_params
 from chimera.grpo import build_trainer
-from tests.grpofiles import write_grpo_dir
-from tests.test_grpo import REWARDS
+from tests.grpofiles import REWARDS, write_grpo_dir
 
 PARAMS = load_params()
 G = 4
