@@ -237,6 +237,13 @@ class SyncParams(Strict):
     layouts: dict[str, SyncLayout] = _describe("known HUD layouts: timer and score boxes", min_length=1)
     find_samples: int = _describe("moments of a video read to find its timer (auto)", ge=2, le=100)
     upscale: int = _describe("crop upscale before OCR", ge=1, le=8)
+    decode: Literal["keyframes", "all"] = _describe(
+        "keyframes: a coarse pass over the keyframes, then only the stretches the fit needs "
+        "(chimera.sync.scan); all: every frame"
+    )
+    pin_every_s: float = _describe(
+        "decode keyframes: seconds of running clock between two clock steps pinned to the frame", gt=0, le=30
+    )
     ocr_fps: float = _describe("timer reads per second of video", gt=0, le=60)
     score_every_s: float = _describe("seconds of readable timer between score reads", gt=0)
     scene_every: int = _describe("frames between scenedetect ContentDetector inputs", ge=1, le=30)

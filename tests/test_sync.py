@@ -198,9 +198,9 @@ def test_an_undecodable_video_is_skipped_and_the_others_still_synced(tmp_path, s
     assert skip["video"] == str(params.vod_dir / "z_empty.mp4") and "not a readable video" in skip["reason"]
     assert metrics["videos_synced"] == 2 and metrics["median_abs_error_ms"] is not None
     assert metrics["short_decodes"] == [] and metrics["unmatched"] == []
-    for v in metrics["videos"]:  # good files: the header's count is what decodes
-        assert v["frames_declared"] == v["frames_decoded"] > 0
-    assert metrics["videos"][1]["frames_decoded"] == 20
+    for v in metrics["videos"]:  # good files: the header's count is what is in the file
+        assert v["frames_declared"] == v["frames_in_file"] > 0
+    assert metrics["videos"][1]["frames_in_file"] == 20
 
 
 def test_a_truncated_faststart_video_warns_and_the_metrics_record_the_shortfall(
@@ -224,7 +224,7 @@ def test_a_truncated_faststart_video_warns_and_the_metrics_record_the_shortfall(
     shortfall = {
         "video": str(staged[0].vod_dir / "cut.mp4"),
         "frames_declared": 60,
-        "frames_decoded": kept[0],
+        "frames_in_file": kept[0],
     }
     assert metrics["short_decodes"] == [shortfall]
     (video,) = metrics["videos"]

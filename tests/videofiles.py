@@ -43,6 +43,22 @@ def cut_short(path: Path, share: float) -> int:
     return sum(end <= cut for end in ends)
 
 
+def reencode(src: Path, dst: Path, preset: str, gop: int) -> Path:
+    """``src`` encoded again by x264 at ``preset`` with a keyframe every ``gop`` frames. Presets from
+    veryfast up use B-frames, which the decoder hands out late and out of decoding order."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        source = inp.streams.video[0]
+        stream = out.add_stream("libx264", rate=source.average_rate)
+        stream.width, stream.height, stream.pix_fmt = source.width, source.height, "yuv420p"
+        stream.options = {"preset": preset, "g": str(gop), "crf": "23"}
+        for frame in inp.decode(source):
+            for packet in stream.encode(frame.reformat(format="yuv420p")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return dst
+
+
 def render_short_match(
     root: Path,
     match_index: int,

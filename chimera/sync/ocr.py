@@ -14,7 +14,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
 
 TIMER = re.compile(r"^([0-9]):?([0-5][0-9])$")  # a colon lost to blur still leaves M + SS
 NUMBER = re.compile(r"^[0-9]{1,2}$")
@@ -105,7 +104,8 @@ class Reader:
         self.calls += 1
         image = prepare(crop, self.upscale)
         if self.engine == "tesserocr":
-            self._api.SetImage(Image.fromarray(image))
+            height, width = image.shape
+            self._api.SetImageBytes(np.ascontiguousarray(image).tobytes(), width, height, 1, width)
             out = self._api.GetUTF8Text()
         else:
             out = self._pytesseract.image_to_string(image, config=self._config)

@@ -105,6 +105,7 @@ class SyncResult:
             "timer_chosen_by": self.timer.chosen_by,
             "fps": self.scan.fps,
             "frames": self.scan.frames,
+            "frames_decoded": self.scan.decoded,
             "duration_s": self.scan.duration_s,
             "segments": [
                 {k: v for k, v in asdict(s).items() if k not in ("residuals_ms", "video_times")}
@@ -415,7 +416,10 @@ def metrics(
             "timer_chosen_by": r.timer.chosen_by,
             "find_s": round(r.timer.find_s, 2),
             "frames_declared": r.scan.frames_declared,
-            "frames_decoded": r.scan.frames,
+            "frames_in_file": r.scan.frames,
+            "frames_decoded": r.scan.decoded,  # keyframes + the GOPs planned (sync.decode)
+            "gops": r.scan.plan,
+            "realtime_factor": round(r.scan.duration_s / r.wall_s, 1),
         }
         for r in results
     ]
@@ -438,7 +442,7 @@ def metrics(
         "videos_synced": len(results),
         "videos": videos,
         "short_decodes": [
-            {k: v[k] for k in ("video", "frames_declared", "frames_decoded")}
+            {k: v[k] for k in ("video", "frames_declared", "frames_in_file")}
             for v, r in zip(videos, results, strict=True)
             if r.scan.short
         ],
