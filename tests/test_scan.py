@@ -1,5 +1,7 @@
 """sync's two-pass scan: the plan it makes from keyframe reads, and the steps it pins on real video."""
 
+import av
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given
@@ -8,7 +10,7 @@ from hypothesis import strategies as st
 from chimera.broadcast import timeline
 from chimera.clock import display_at, round_clocks
 from chimera.config import load_params
-from chimera.sync.scan import COARSE_MAX_S, FIRST, FULL, SKIP, Key, plan, scan, steps
+from chimera.sync.scan import COARSE_MAX_S, FIRST, FULL, SKIP, Key, frames_at, plan, scan, steps
 from tests.videofiles import reencode, render_short_match
 
 PARAMS = load_params()
@@ -116,3 +118,21 @@ def test_the_keyframe_scan_pins_each_step_to_its_true_frame_decoding_a_fraction(
     exact = sum((shown(t.frame - 1), shown(t.frame)) == (t.previous, t.seconds) for t in every.transitions)
     assert exact >= 0.97 * len(every.transitions)
     assert {f for f, _, _ in coarse.scores}  # the round's scores are read on keyframes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["ultrafast", "veryfast"])
+def test_frames_at_gives_the_frames_a_full_decode_gives(rendered, tmp_path, preset):
+    """Pairs' sampled frames: the same pixels as decoding every frame, in order, none missing, on P-frame
+    and B-frame encodes; whole GOPs without a wanted frame and GOP tails are left undecoded."""
+    video, _ = rendered
+    if preset != "ultrafast":
+        video = reencode(video, tmp_path / "b.mp4", preset, gop=30)
+    rng = np.random.default_rng(0)
+    with av.open(str(video)) as container:
+        full = [f.to_ndarray(format="gray") for f in container.decode(video=0)]
+    wanted = {0, 1, len(full) - 1, *rng.choice(len(full), 40, replace=False).tolist()}
+    got = list(frames_at(video, wanted))
+    assert [f for f, _ in got] == sorted(wanted)
+    for f, frame in got:
+        assert np.array_equal(frame.to_ndarray(format="gray"), full[f]), f

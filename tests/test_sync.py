@@ -398,3 +398,25 @@ def test_a_gap_is_refused_stretch_by_stretch_with_what_the_timer_showed():
     assert [reason for _, _, reason in out] == [NO_DIGITS, FROZEN, RUNNING]
     assert out[0][0] == 10.0 and out[-1][1] == 43.5
     assert all(abs(prev[1] - nxt[0]) < 1e-9 for prev, nxt in itertools.pairwise(out))
+
+
+def test_a_run_through_freeze_end_holds_together_without_the_step_at_freeze_end():
+    """The keyframe scan pins a step every few seconds: 0:03 (freeze), then 1:54 (live) 2 s later; the
+    0:01 -> 1:55 step between them is not pinned, and the run is still one run of the right round."""
+    from chimera.clock import FREEZE, RoundClock, transitions
+
+    fps, offset = 30.0, 12.0
+    clocks = [
+        RoundClock(1, 0, 64 * 15, 64 * 90, None, 115 * 64),
+        RoundClock(2, 64 * 100, 64 * 115, 64 * 190, None, 115 * 64),
+    ]
+    demo = {(r, phase, s): tick for r, phase, s, tick in transitions(clocks).rows()}
+    shown = [(FREEZE, 7), (FREEZE, 5), (FREEZE, 3), (LIVE, 114), (LIVE, 112), (LIVE, 110)]  # 2 s apart
+    steps = [
+        Transition(round((demo[(2, phase, s)] / TICK_RATE + offset) * fps), s, s + 1 if s != 115 else 1)
+        for phase, s in shown
+    ]
+    (run,) = fitting.split_runs(steps, [], fps, SYNC.max_gap_s, 115)
+    found = {c.round_num: c for c in fitting.candidates(run, demo, [1, 2], fps)}
+    assert set(found) == {1, 2} and found[2].phases == (FREEZE, LIVE)  # the clock alone fits both rounds
+    assert abs(found[2].offset - offset) < 1 / fps

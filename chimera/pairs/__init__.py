@@ -13,7 +13,8 @@ pause). For each frame:
 3. *label*: that player's :func:`chimera.gamestate.state_table` row at the latest snapshot at or before
    the tick, kept only when the whole state holds for ``± pairs.stable_window_s`` (SPEC §5).
 
-Each video is decoded once (PyAV); only the frames nearest the sample times are converted and saved.
+Each video is decoded only as far as its sample frames need (PyAV, GOP by GOP:
+:func:`chimera.sync.scan.frames_at`); only the frames nearest the sample times are converted and saved.
 Pairs are split into train/val/test by (match, round), never by frame, from ``pairs.seed``.
 
 The renderer's truth sidecar (``<match>.truth.json`` next to the video) is read only by

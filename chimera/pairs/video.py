@@ -1,4 +1,5 @@
-"""One video: decoded once, every sampled frame turned into a :class:`Pair` or counted as skipped."""
+"""One video: its sampled frames decoded (only the GOPs that hold one, each up to its last one), every
+sampled frame turned into a :class:`Pair` or counted as skipped."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from chimera.gamestate import game_state, unknown_fields
 from chimera.pairs.hud import HudReader
 from chimera.pairs.sampling import Segment, frame_targets, sample_times, segment_tick
 from chimera.pairs.states import States, resolve_player
+from chimera.sync.scan import VideoError, frames_at, open_video, video_fps
 from chimera.tables import TICK_RATE
 
 log = logging.getLogger(__name__)
@@ -105,29 +107,22 @@ def pair_video(
     )
     hud = HudReader(layout, sync)
     try:
-        container = av.open(str(video))
-        stream = container.streams.video[0]
-    except (av.error.FFmpegError, IndexError, OSError) as err:
-        log.error("%s: not a readable video (%s), no pairs", video, err)
+        container, stream = open_video(video)
+    except VideoError as err:
+        log.error("%s, no pairs", err)
         return out
-    stream.thread_type = "AUTO"
-    video_fps = float(stream.average_rate or stream.guessed_rate or 30)
-    targets = frame_targets(samples, video_fps)
+    with container:
+        targets = frame_targets(samples, video_fps(stream))
     out.sampled = len(targets)
-    last = max(targets, default=-1)
     frames_dir.mkdir(parents=True, exist_ok=True)
     ext = p.image_format
     write_opts = [cv2.IMWRITE_JPEG_QUALITY, p.jpeg_quality] if ext == "jpg" else []
     done: set[int] = set()
     f = -1
-    bar = tqdm(total=last + 1, desc=f"pairs {match}", unit="frame", mininterval=5, leave=False)
+    bar = tqdm(total=len(targets), desc=f"pairs {match}", unit="frame", mininterval=5, leave=False)
     try:
-        for f, frame in enumerate(container.decode(stream)):
+        for f, frame in frames_at(video, targets):
             bar.update(1)
-            if f > last:
-                break
-            if f not in targets:
-                continue
             done.add(f)
             t, seg = targets[f]
             tick = segment_tick(seg, t)
@@ -163,11 +158,10 @@ def pair_video(
                     how,
                 )
             )
-    except av.error.FFmpegError as err:
+    except (av.error.FFmpegError, VideoError) as err:
         log.error("%s: decoding stopped after frame %d (%s); pairs so far are kept", video, f, err)
     finally:
         bar.close()
-        container.close()
     if len(done) < len(targets):
         out.skipped[NOT_DECODED] += len(targets) - len(done)
     out.wall_s = time.perf_counter() - start

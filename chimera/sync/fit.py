@@ -26,7 +26,7 @@ from sklearn.linear_model import LinearRegression, RANSACRegressor
 
 from chimera.clock import FREEZE, LIVE, RoundClock
 from chimera.config import SyncParams
-from chimera.sync.scan import Transition
+from chimera.sync.scan import Transition, steps
 from chimera.tables import TICK_RATE
 
 SAME_OFFSET_S = 0.35  # two runs with offsets this close are the same continuous play
@@ -76,9 +76,9 @@ def _continues(last: Transition, t: Transition, fps: float, max_gap_s: float, ro
     Skipped seconds are fine when the video time between the two matches them (an OCR miss); a clock
     that stood still meanwhile (a pause) or jumped (a cut to other footage) does not match.
     """
-    steps = 1 if (t.seconds == round_time_s and t.previous == last.seconds) else last.seconds - t.seconds
+    n = steps(last.seconds, t.seconds, round_time_s)
     gap = (t.frame - last.frame) / fps
-    return steps >= 1 and abs(gap - steps) < 0.5 and gap <= max_gap_s + steps - 1
+    return n >= 1 and abs(gap - n) < 0.5 and gap <= max_gap_s + n - 1
 
 
 def split_runs(
@@ -102,17 +102,17 @@ def candidates(
     demo: dict[tuple[int, str, int], int],
     rounds: list[int],
     fps: float,
-    round_time_s: int,
 ) -> list[Candidate]:
     """Every (round, starting phase) whose clock shows the run's values, with the offset it implies."""
     video = np.array([(t.frame - 0.5) / fps for t in run])
     out = []
     for r in rounds:
         for start in (FREEZE, LIVE):
-            phase, ticks, phases = start, [], []
+            phase, ticks, phases, shown = start, [], [], run[0].previous
             for t in run:
-                if phase == FREEZE and t.seconds == round_time_s and t.previous <= 1:
+                if phase == FREEZE and t.seconds > shown:  # the clock went up: freeze time ended
                     phase = LIVE
+                shown = t.seconds
                 tick = demo.get((r, phase, t.seconds))
                 if tick is None:
                     break
@@ -329,8 +329,6 @@ def rescue_short_runs(
     short: list[list[Transition]],
     demo: dict[tuple[int, str, int], int],
     fps: float,
-    params: SyncParams,
-    round_time_s: int,
 ) -> list[SegmentFit]:
     """Keep runs too short to identify a round when a fitted neighbour vouches for them.
 
@@ -344,7 +342,7 @@ def rescue_short_runs(
         if not before:
             continue
         neighbour = before[-1]
-        options = candidates(run, demo, [neighbour.round_num], fps, round_time_s)
+        options = candidates(run, demo, [neighbour.round_num], fps)
         video = np.array([(t.frame - 0.5) / fps for t in run])
         for c in options:
             residual = video - neighbour.scale * np.array(c.ticks) / TICK_RATE

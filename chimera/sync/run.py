@@ -136,10 +136,7 @@ def sync_video(video: Path, match_dir: Path, params: SyncParams, round_time_s: f
     )
     runs = [r for r in all_runs if len(r) >= params.min_transitions]
     short = [r for r in all_runs if len(r) < params.min_transitions]
-    options = [
-        fitting.candidates(r, demo, rounds["round_num"].to_list(), found.fps, round(round_time_s))
-        for r in runs
-    ]
+    options = [fitting.candidates(r, demo, rounds["round_num"].to_list(), found.fps) for r in runs]
     kept = [(r, o) for r, o in zip(runs, options, strict=True) if o]
     segments: list[fitting.SegmentFit] = []
     if kept:
@@ -151,7 +148,7 @@ def sync_video(video: Path, match_dir: Path, params: SyncParams, round_time_s: f
         cuts = fitting.cuts_between([r for r, _ in kept], stretches)
         chosen = fitting.assign([o for _, o in kept], seen, cuts)
         segments = fitting.fit([r for r, _ in kept], chosen, found.fps, params)
-        segments = fitting.rescue_short_runs(segments, short, demo, found.fps, params, round(round_time_s))
+        segments = fitting.rescue_short_runs(segments, short, demo, found.fps)
         segments = fitting.extend_stopped_clock(
             segments,
             {c.round_num: c for c in clocks},

@@ -35,11 +35,12 @@ an error, only with fewer frames than declared, and :func:`scan` warns about it 
 
 from __future__ import annotations
 
+import bisect
 import collections
 import itertools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,6 +148,7 @@ def declared_frames(container: av.container.InputContainer, stream: av.VideoStre
 
 
 SKIP, FIRST, FULL = "skip", "first", "full"  # what pass 2 decodes of a GOP (module docstring)
+IDLE, FEEDING, DROPPED = "idle", "feeding", "dropped"  # a GopDecoder's decoder, for the current GOP
 COARSE_MAX_S = 4.0  # keyframes further apart than this are too sparse to vouch for what lies between
 RECENT_S = 30.0  # a step pinned this recently predicts where the clock's next steps fall (to the frame)
 
@@ -308,7 +310,7 @@ class _Reading:
         self._close_scenes()
 
 
-def _open(path: Path) -> tuple[av.container.InputContainer, av.VideoStream]:
+def open_video(path: Path) -> tuple[av.container.InputContainer, av.VideoStream]:
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as err:
@@ -319,6 +321,10 @@ def _open(path: Path) -> tuple[av.container.InputContainer, av.VideoStream]:
     stream = container.streams.video[0]
     stream.thread_count = 1  # frames come out as their packets go in; workers run videos in parallel
     return container, stream
+
+
+def video_fps(stream: av.VideoStream) -> float:
+    return float(stream.average_rate or stream.guessed_rate or 30)
 
 
 def _index(stream: av.VideoStream, fps: float):
@@ -337,8 +343,8 @@ def scan(
     """Read ``path`` in the two passes of the module docstring (``sync.decode: all``: the second decodes
     every frame); no score reads when ``score_crops`` is empty."""
     started = time.perf_counter()
-    container, stream = _open(path)
-    fps = float(stream.average_rate or stream.guessed_rate or 30)
+    container, stream = open_video(path)
+    fps = video_fps(stream)
     out = Scan(path, fps, frames_declared=declared_frames(container, stream, fps))
     reading = _Reading(out, params, round_time_s, timer_crop, score_crops)
     index = _index(stream, fps)
@@ -382,45 +388,106 @@ def scan(
     return out
 
 
-def _windows(path: Path, reading: _Reading, gops: dict[int, tuple[Key, str]]) -> None:
-    """Pass 2: each GOP decoded as planned (``gops``: keyframe -> its read and mode)."""
-    container, stream = _open(path)
-    index = _index(stream, reading.out.fps)
-    key, mode, due = None, SKIP, None
-    done, fed = True, True  # done: nothing more of this GOP to decode; fed: every packet of it was
-    f = -1
-    try:
+class GopDecoder:
+    """Decodes the GOPs of a video that a caller picks, each as far as the caller wants.
+
+    :meth:`frames` demuxes every packet (cheap) and hands a GOP's packets to the decoder only when
+    ``pick(keyframe)`` accepts it; :meth:`stop` leaves the current GOP there (its other packets are not
+    decoded). At each GOP's end, frames a B-frame decoder still holds are drained out before the next
+    keyframe; the decoder is then reset, as after a GOP left half-way. Decoding errors are av's
+    ``FFmpegError``; ``last`` is the last frame handed out.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.last, self._stopped = path, -1, False
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    def frames(self, pick: Callable[[int], bool]) -> Iterator[tuple[int, int, av.VideoFrame]]:
+        """(keyframe of the GOP, frame number, frame), in order, for the GOPs picked."""
+        container, stream = open_video(self.path)
+        index = _index(stream, video_fps(stream))
+        state, start = IDLE, -1
         with container:
             for packet in container.demux(stream):
                 if not packet.size:
                     continue
-                start = packet.is_keyframe and gops.get(index(packet.pts))
-                if start:
-                    if not fed:  # the decoder holds a GOP left half-way: drop it
+                if packet.is_keyframe:
+                    if state == FEEDING:
+                        yield from self._out(start, stream.decode(None), index)
+                    if state != IDLE:
                         stream.codec_context.flush_buffers()
-                    key, mode = start
-                    done, fed = mode == SKIP, True
-                    due = reading.expected(key) if mode == FIRST else None
-                    if mode == SKIP:
-                        reading.record(key)
-                if done:
-                    fed = False
-                    continue
-                for frame in stream.decode(packet):
-                    f, y = index(frame.pts), luma(frame)
-                    if f == due:
-                        pinned = reading.due(f, y)
-                    else:
-                        shown = key if f == key.frame else None
-                        pinned = reading.frame(f, y, shown, scenes=mode == FULL, read=due is None or f > due)
-                    done = done or (mode == FIRST and pinned is not None and pinned.frame >= key.frame)
-            for frame in stream.decode(None) if fed else ():  # what a B-frame decoder still holds
-                f = index(frame.pts)
-                reading.frame(f, luma(frame), key if f == key.frame else None, scenes=mode == FULL)
+                    start, self._stopped = index(packet.pts), False
+                    state = FEEDING if pick(start) else IDLE
+                if state == FEEDING and self._stopped:
+                    state = DROPPED
+                if state == FEEDING:
+                    yield from self._out(start, stream.decode(packet), index)
+            if state == FEEDING:
+                yield from self._out(start, stream.decode(None), index)
+
+    def _out(self, start: int, frames, index) -> Iterator[tuple[int, int, av.VideoFrame]]:
+        for frame in frames:
+            self.last = index(frame.pts)
+            yield start, self.last, frame
+
+
+def _windows(path: Path, reading: _Reading, gops: dict[int, tuple[Key, str]]) -> None:
+    """Pass 2: each GOP decoded as planned (``gops``: keyframe -> its read and mode)."""
+    decoder, due = GopDecoder(path), {}
+
+    def pick(start: int) -> bool:
+        key, mode = gops.get(start, (Key(start, None), FULL))
+        if mode == SKIP:
+            reading.record(key)
+        elif mode == FIRST:
+            due[start] = reading.expected(key)
+        return mode != SKIP
+
+    try:
+        for start, f, frame in decoder.frames(pick):
+            key, mode = gops.get(start, (Key(start, None), FULL))
+            y = luma(frame)
+            if f == due.get(start):
+                pinned = reading.due(f, y)
+            else:
+                read = due.get(start) is None or f > due[start]
+                pinned = reading.frame(f, y, key if f == key.frame else None, scenes=mode == FULL, read=read)
+            if mode == FIRST and pinned is not None and pinned.frame >= key.frame:
+                decoder.stop()
     except av.error.FFmpegError as err:
-        reason = f"corrupt or truncated video, decoding stopped after frame {f} ({err})"
+        reason = f"corrupt or truncated video, decoding stopped after frame {decoder.last} ({err})"
         raise VideoError(path, reason) from None
     reading.close()
+
+
+def frames_at(path: Path, wanted: Collection[int]) -> Iterator[tuple[int, av.VideoFrame]]:
+    """The frames numbered in ``wanted``, in order; a GOP that holds one is decoded only up to its last
+    one, the others not at all (a frame a second, as pairs samples, is about half the frames).
+
+    :class:`VideoError` when the file does not open; av's ``FFmpegError`` when decoding fails midway.
+    """
+    targets = sorted(wanted)
+    container, stream = open_video(path)
+    with container:
+        index = _index(stream, video_fps(stream))
+        starts = [index(p.pts) for p in container.demux(stream) if p.size and p.is_keyframe]
+    decoder, last = GopDecoder(path), {}
+
+    def pick(start: int) -> bool:
+        end = next(iter(starts[bisect.bisect_right(starts, start) :]), np.inf)
+        inside = targets[bisect.bisect_left(targets, start) : bisect.bisect_left(targets, end)]
+        last[start] = inside[-1] if inside else -1
+        return bool(inside)
+
+    given: set[int] = set()
+    for start, f, frame in decoder.frames(pick):
+        if f in wanted and f not in given:
+            given.add(f)
+            yield f, frame
+        if f >= last[start]:
+            decoder.stop()
 
 
 def _refine(reader: Reader, kept: dict[int, np.ndarray], lo: int, hi: int, value: int) -> int:
