@@ -291,14 +291,17 @@ def test_extension_carries_a_segment_through_the_plant_only_while_the_bomb_shows
     )
     clocks = {1: clock, 2: following}
     steps = {1: [plant - 20]}  # nothing after the plant: the digits are hidden
-    (extended,) = fitting.extend_stopped_clock([seg], clocks, steps, [], reads, icons, fps, 45.0)
+    (extended,) = fitting.extend_stopped_clock([seg], clocks, steps, [], reads, icons, fps, 45.0, 1e6)
     assert extended.extended_s > 30  # through the bomb timer and the round end ...
     assert extended.tick(extended.video_end) <= following.start_tick  # ... but never into the next round
     blank_from = reads[60][0]  # a replay: no digits and no bomb icon from here on
     (cut,) = fitting.extend_stopped_clock(
-        [seg], clocks, steps, [], reads, {f for f in icons if f < blank_from}, fps, 45.0
+        [seg], clocks, steps, [], reads, {f for f in icons if f < blank_from}, fps, 45.0, 1e6
     )
     assert cut.video_end < blank_from / fps <= extended.video_end
+    ends = seg.video_end + 10.0  # the video stops while the bomb still shows: so does the extension
+    (short,) = fitting.extend_stopped_clock([seg], clocks, steps, [], reads, icons, fps, 45.0, ends)
+    assert short.video_end <= ends
 
 
 def test_no_extension_when_the_clock_should_have_ticked_first():
@@ -310,7 +313,7 @@ def test_no_extension_when_the_clock_should_have_ticked_first():
     seg = _segment(64 * 40)  # ten seconds before the plant
     reads = [(round((seg.video_end + k / 5) * fps), 75) for k in range(1, 100)]
     (same,) = fitting.extend_stopped_clock(
-        [seg], {1: clock}, {1: [64 * 40, 64 * 41]}, [], reads, set(), fps, 45.0
+        [seg], {1: clock}, {1: [64 * 40, 64 * 41]}, [], reads, set(), fps, 45.0, 1e6
     )
     assert same.extended_s == 0 and same.video_end == seg.video_end
 

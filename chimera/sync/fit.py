@@ -271,6 +271,7 @@ def extend_stopped_clock(
     bomb_icon: set[int],
     fps: float,
     max_s: float,
+    video_end_s: float,
 ) -> list[SegmentFit]:
     """Carry a segment past its last clock step when the demo says why the clock stopped.
 
@@ -279,9 +280,9 @@ def extend_stopped_clock(
     only if the demo's next display change would have come *after* the plant or the round end, and only
     while every timer read shows what that stop looks like (the bomb icon after a plant, the frozen value
     after the end), until the first of: the next segment, the next round's start (where the display
-    changes again), ``max_s`` seconds, or (after the end only) a scene cut. A pause cannot hide in an
-    extension: without a plant or an end to explain it, a missing step ends the segment; a replay shows
-    no bomb icon.
+    changes again), ``max_s`` seconds, the video's end (``video_end_s``), or (after the end only) a scene
+    cut. A pause cannot hide in an extension: without a plant or an end to explain it, a missing step
+    ends the segment; a replay shows no bomb icon.
     """
     out = []
     for i, seg in enumerate(segments):
@@ -293,7 +294,7 @@ def extend_stopped_clock(
             out.append(seg)
             continue
         planted = clock.plant_tick is not None and min(stops) == clock.plant_tick
-        limits = [seg.video_end + max_s]
+        limits = [seg.video_end + max_s, video_end_s]
         # The bomb icon is evidence that survives an observer cut (a replay or a desk shot has none); a
         # frozen round-end value proves less, so a round-over extension ends at the next cut.
         cut_after = [c / fps for c in cuts if c / fps > seg.video_end + (1.0 if planted else 0.0)]

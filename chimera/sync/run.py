@@ -158,6 +158,7 @@ def sync_video(video: Path, match_dir: Path, params: SyncParams, round_time_s: f
             found.bomb_icon,
             found.fps,
             params.max_extrapolate_s,
+            found.duration_s,
         )
     else:
         log.warning(
