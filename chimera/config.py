@@ -418,6 +418,9 @@ class EvaluateParams(Strict):
     frames_per_round: int = _describe("evenly spaced test frames scored per (match, round)", ge=1)
     batch_size: int = _describe("generation batch size", ge=1)
     max_new_tokens: int = _describe("generation budget (the §4 answer must fit)", ge=16, le=8192)
+    workers: int = _describe(
+        "processes generating batches side by side, each with the model (1 on a GPU)", ge=1, le=16
+    )
     compare: list[tuple[str, str]] = _describe("paired differences first - second, by model name")
 
 

@@ -1,10 +1,11 @@
 """The ``evaluate`` stage: one model on the test split, beside the baselines it must beat (SPEC §10).
 
-Generation is greedy (batched, left-padded, a progress bar), through the model's own processor and the
-fixed prompt of :mod:`chimera.prompt`. Each answer is parsed with :func:`chimera.schema.parse_output` and
-scored with the functions of :mod:`chimera.rewards`, so evaluation and Phase 2 training measure the same
-thing. The frames are ``evaluate.frames_per_round`` evenly spaced frames of every test round (rounds, not
-frames, are the unit of evidence: a round's frames share its outcome), the same for every model.
+Generation is greedy (batched, left-padded, a progress bar, ``evaluate.workers`` processes answering
+batches side by side), through the model's own processor and the fixed prompt of :mod:`chimera.prompt`.
+Each answer is parsed with :func:`chimera.schema.parse_output` and scored with the functions of
+:mod:`chimera.rewards`, so evaluation and Phase 2 training measure the same thing. The frames are
+``evaluate.frames_per_round`` evenly spaced frames of every test round (rounds, not frames, are the unit
+of evidence: a round's frames share its outcome), the same for every model.
 
 Every frame is answered twice: with its own image, and with another test frame's image (the "does it
 look" control of :mod:`chimera.baselines`); the constant answer and the chance level are scored on the
@@ -39,6 +40,7 @@ and match counts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -64,6 +66,7 @@ from chimera.phrases import FEATURES, extract, phrase
 from chimera.prompt import messages
 from chimera.rewards import advice_text, field_match, known_fields, total
 from chimera.rounds import round_of, sample_key, select_frames
+from chimera.runtime import process_pool
 from chimera.schema import GAME_STATE_FIELDS, parse_output
 
 REWARDS = ("reward_total", "reward_percept", "reward_decision", "reward_outcome")
@@ -170,26 +173,48 @@ def score(text: str, truth: Mapping, weights: Mapping[str, float]) -> dict:
     }
 
 
+_GENERATORS: dict[tuple[str, int], Generator] = {}  # per process: the model each worker loaded
+
+
+def _answer(job: tuple[Path, int, list[str], list[str]]) -> tuple[list[str], list[str], float]:
+    """One batch: greedy answers with the frames' own images and with the swapped ones, and the seconds
+    per frame of the first (the model is loaded once per process)."""
+    model_dir, max_new_tokens, own, swapped = job
+    key = (str(model_dir), max_new_tokens)
+    if key not in _GENERATORS:
+        _GENERATORS[key] = Generator(model_dir, max_new_tokens)
+    generator = _GENERATORS[key]
+    began = time.perf_counter()
+    answers = generator([open_image(Path(path)) for path in own])
+    seconds = (time.perf_counter() - began) / len(own)
+    return answers, generator([open_image(Path(path)) for path in swapped]), seconds
+
+
 def predict(
-    generator: Generator,
+    model_dir: Path,
+    params: EvaluateParams,
     rows: list[dict],
     shown: list[str],
-    batch_size: int,
     weights: Mapping[str, float],
     done: list[dict] | None = None,
 ) -> Iterator[dict]:
     """Prediction records for ``rows`` in order: each frame answered with its own image and with the image
-    ``shown`` instead; the first ``len(done)`` are taken from ``done`` (resume)."""
+    ``shown`` instead; the first ``len(done)`` are taken from ``done`` (resume). Batches are answered by
+    ``params.workers`` processes (each with the model loaded; greedy, one thread each, so the answers do
+    not depend on the number of workers)."""
     done = done or []
     yield from done
-    start = len(done)
-    with tqdm(total=len(rows), initial=start, desc="evaluate", unit="frame") as bar:
-        for lo in range(start, len(rows), batch_size):
-            batch, swapped = rows[lo : lo + batch_size], shown[lo : lo + batch_size]
-            began = time.perf_counter()
-            own = generator([open_image(Path(r["image"])) for r in batch])
-            seconds = (time.perf_counter() - began) / len(batch)
-            other = generator([open_image(Path(path)) for path in swapped])
+    size = params.batch_size
+    starts = range(len(done), len(rows), size)
+    jobs = [
+        (model_dir, params.max_new_tokens, [r["image"] for r in rows[lo : lo + size]], shown[lo : lo + size])
+        for lo in starts
+    ]
+    pool = process_pool(params.workers) if params.workers > 1 else contextlib.nullcontext()
+    with pool as workers, tqdm(total=len(rows), initial=len(done), desc="evaluate", unit="frame") as bar:
+        answered = workers.map(_answer, jobs) if workers is not None else map(_answer, jobs)
+        for lo, (own, other, seconds) in zip(starts, answered, strict=True):
+            batch, swapped = rows[lo : lo + size], shown[lo : lo + size]
             for row, image, text, text_swapped in zip(batch, swapped, own, other, strict=True):
                 truth = row["ground_truth"]
                 pro = truth["pro_action"]
@@ -369,7 +394,6 @@ def run(
     if not train:
         raise EvaluateError(f"{train_file}: the train split is empty: no constant baseline to compare with")
     shown = [rows[i]["image"] for i in swap_partners(clusters_of(rows), params.seed)]
-    generator = Generator(model_dir, params.max_new_tokens)
     partial = out_file.with_name(f".{out_file.name}.partial")
     partial.parent.mkdir(parents=True, exist_ok=True)
     done = read_records(partial)
@@ -380,7 +404,7 @@ def run(
     records = []
     oracle_rows = oracle.read(oracle_file)
     with partial.open("a" if done else "w") as sink:
-        for record in predict(generator, rows, shown, params.batch_size, weights.model_dump(), done):
+        for record in predict(model_dir, params, rows, shown, weights.model_dump(), done):
             if len(records) >= len(done):
                 sink.write(json.dumps(record, sort_keys=True) + "\n")
                 sink.flush()

@@ -224,7 +224,7 @@ def test_a_real_model_run_writes_every_key_and_resumes(tmp_path):
     params = load_params()
     prepare(params.model, tmp_path / "base")
     grpo = write_grpo_dir(tmp_path / "grpo", n_train=4, n_test=3)
-    ev = params.evaluate.model_copy(update={"max_new_tokens": 12, "batch_size": 2})
+    ev = params.evaluate.model_copy(update={"max_new_tokens": 12, "batch_size": 2, "workers": 1})
     out = tmp_path / "pred" / "A.jsonl"
     first_frame = json.loads((grpo / "test.jsonl").open().readline())
     oracle_file = tmp_path / "counterfactual.jsonl"
@@ -275,6 +275,9 @@ def test_a_real_model_run_writes_every_key_and_resumes(tmp_path):
     out.write_text("")
     run(*args)
     assert out.read_bytes() != before  # the resumed first record is regenerated now
+    assert [json.loads(line) for line in out.open()] == first
+    # two processes answering batches side by side write the same file
+    run(ev.model_copy(update={"workers": 2}), *args[1:])
     assert [json.loads(line) for line in out.open()] == first
 
 
