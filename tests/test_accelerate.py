@@ -1,5 +1,6 @@
-"""The ``sft`` stage script runs unchanged under ``accelerate launch`` with the DDP config (2 CPU processes
-over gloo here; GPUs on a real machine), and both multi-GPU configs are valid accelerate configs."""
+"""The ``sft`` stage runs under ``accelerate launch`` as dvc.yaml launches it (the CPU config: 2 processes
+over gloo), the ``grpo`` stage under the DDP config told to use the CPU (GPUs on a real machine), and the
+multi-GPU configs are valid accelerate configs."""
 
 import os
 import subprocess
@@ -17,9 +18,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_configs_load():
+    cpu = load_config_from_file(str(REPO / "configs/accelerate/cpu.yaml"))
     ddp = load_config_from_file(str(REPO / "configs/accelerate/ddp.yaml"))
     fsdp = load_config_from_file(str(REPO / "configs/accelerate/fsdp.yaml"))
+    assert cpu.distributed_type == "MULTI_CPU" and cpu.use_cpu and cpu.num_processes == 2
     assert ddp.distributed_type == "MULTI_GPU" and fsdp.distributed_type == "FSDP"
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]  # the default SFT uses the CPU one
+    assert "--config_file configs/accelerate/cpu.yaml stages/sft.py" in stages["sft"]["cmd"]
     assert fsdp.fsdp_config["fsdp_version"] == 2
     # the classes named for wrapping exist in this transformers
     from transformers.models.qwen3_vl import modeling_qwen3_vl
@@ -28,9 +33,12 @@ def test_configs_load():
         assert hasattr(modeling_qwen3_vl, name), name
 
 
-def launch_stage(tmp_path, group: str, changes: dict, *script) -> subprocess.CompletedProcess:
-    """Run ``script`` (a stage and its arguments) under ``accelerate launch`` with the DDP config on
-    2 CPU processes, in a copy of the project whose ``params.yaml[group]`` has ``changes``."""
+def launch_stage(
+    tmp_path, group: str, changes: dict, *script, config: str = "ddp.yaml"
+) -> subprocess.CompletedProcess:
+    """Run ``script`` (a stage and its arguments) under ``accelerate launch`` with ``config`` on 2 CPU
+    processes (the GPU DDP config told to run on CPU), in a copy of the project whose
+    ``params.yaml[group]`` has ``changes``."""
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params[group].update(changes)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
@@ -40,17 +48,17 @@ def launch_stage(tmp_path, group: str, changes: dict, *script) -> subprocess.Com
     return subprocess.run(
         [
             sys.executable, "-m", "accelerate.commands.launch",
-            "--config_file", str(REPO / "configs/accelerate/ddp.yaml"),
-            "--cpu", "--num_processes", "2", "--mixed_precision", "no",
+            "--config_file", str(REPO / "configs/accelerate" / config),
+            *(["--cpu", "--num_processes", "2", "--mixed_precision", "no"] if config == "ddp.yaml" else []),
             str(REPO / script[0]), *script[1:],
         ],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
 
 
-def test_sft_stage_under_accelerate_ddp_on_two_cpu_processes(tmp_path):
+def test_sft_stage_as_dvc_runs_it_on_two_cpu_processes(tmp_path):
     changes = {"max_steps": 2, "save_steps": 2, "batch_size": 1, "warmup_steps": 0}
-    result = launch_stage(tmp_path, "sft", changes, "stages/sft.py")
+    result = launch_stage(tmp_path, "sft", changes, "stages/sft.py", config="cpu.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "models/sft/adapter/adapter_model.safetensors").exists()
     assert (tmp_path / "models/sft/model.safetensors").exists()
