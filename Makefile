@@ -35,12 +35,11 @@ help:
 
 setup: $(STAMP) tesseract chromium
 
-# --no-compile: modules are byte-compiled when first imported, not all of torch and transformers up front
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --no-compile -c constraints.txt torch==2.13.0
-	$(PY) -m pip install --quiet --no-compile -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt torch==2.13.0
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	$(PY) -c "import torch; assert torch.__version__.endswith('+cpu'), torch.__version__"
 	touch $@
 

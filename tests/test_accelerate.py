@@ -23,8 +23,9 @@ def test_configs_load():
     fsdp = load_config_from_file(str(REPO / "configs/accelerate/fsdp.yaml"))
     assert cpu.distributed_type == "MULTI_CPU" and cpu.use_cpu and cpu.num_processes == 2
     assert ddp.distributed_type == "MULTI_GPU" and fsdp.distributed_type == "FSDP"
-    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]  # the default SFT uses the CPU one
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]  # the default launches the CPU one
     assert "--config_file configs/accelerate/cpu.yaml stages/sft.py" in stages["sft"]["cmd"]
+    assert "--config_file configs/accelerate/cpu.yaml stages/grpo.py" in stages["grpo"]["do"]["cmd"]
     assert fsdp.fsdp_config["fsdp_version"] == 2
     # the classes named for wrapping exist in this transformers
     from transformers.models.qwen3_vl import modeling_qwen3_vl

@@ -135,9 +135,9 @@ def test_every_knob_says_what_it_is():
 
 
 def test_a_stage_reports_a_params_error_in_one_line(tmp_path):
-    (tmp_path / "params.yaml").write_text(
-        Path("params.yaml").read_text().replace("batch_size: 4", "batch_size: true")
-    )
+    raw = yaml.safe_load(Path("params.yaml").read_text())
+    raw["sft"]["batch_size"] = True
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
     done = subprocess.run(
         [sys.executable, str(Path("stages/sft.py").resolve())], cwd=tmp_path, capture_output=True, text=True
     )
