@@ -104,3 +104,14 @@ def test_a_checkpoint_is_recorded_by_path_and_hash_not_copied(base_dir, tmp_path
     assert resolve(pointer) == base_dir.resolve()
     model, _ = load(pointer)
     assert sum(p.numel() for p in model.parameters()) > 0
+
+
+def test_a_checkpoint_inside_the_project_is_recorded_relative_to_it(base_dir, tmp_path, monkeypatch):
+    """The pointer models/base records, and PEFT copies into every adapter, is the same in every clone of
+    the project (a dvc pull of it must not point into another checkout); one outside it stays absolute."""
+    monkeypatch.chdir(base_dir.parent)
+    assert validate_checkpoint(base_dir)["path"] == base_dir.name
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert validate_checkpoint(base_dir)["path"] == str(base_dir.resolve())

@@ -26,7 +26,15 @@ def validate_checkpoint(directory: Path) -> dict:
     if not directory.is_dir():
         raise ModelDirError(f"{directory}: model.base is neither 'tiny' nor an existing directory")
     check(directory)
-    return {"path": str(directory.resolve()), "sha256": content_hash(directory), "model_type": "qwen3_vl"}
+    return {"path": _portable(directory), "sha256": content_hash(directory), "model_type": "qwen3_vl"}
+
+
+def _portable(directory: Path) -> str:
+    """The checkpoint's path, relative to the project when it lies inside it (the shipped tiny base): the
+    pointer, and every output after it (PEFT records the base's path in each adapter), is then the same
+    in every clone, so a ``dvc pull`` of models/base never points into someone else's checkout."""
+    full, here = directory.resolve(), Path.cwd().resolve()
+    return str(full.relative_to(here)) if full.is_relative_to(here) else str(full)
 
 
 def prepare(params: ModelParams, out_dir: Path) -> dict:
