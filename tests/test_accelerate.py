@@ -43,6 +43,9 @@ def launch_stage(
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params[group].update(changes)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    shipped = Path(params["model"]["base"])  # the project's own base, recorded by its relative path
+    (tmp_path / shipped).parent.mkdir(parents=True)
+    (tmp_path / shipped).symlink_to(REPO / shipped)
     prepare(load_params().model, tmp_path / "models" / "base")
     write_grpo_dir(tmp_path / "data" / "grpo", n_train=4, n_test=0)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
