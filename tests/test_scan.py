@@ -38,18 +38,17 @@ RUN, FROZEN, BLANK, BOMB = "run", "frozen", "blank", "bomb"
 def footage(draw):
     """Keyframe reads over stretches of one kind each: a clock running (two steps a keyframe), a clock
     standing still, no digits, the bomb icon. A new stretch never continues the one before it."""
-    keys, kinds, value, frame = [], [], 100, 0
+    keys, kinds, value, frame = [], [], 40, 0
     for kind in draw(st.lists(st.sampled_from([RUN, FROZEN, BLANK, BOMB]), min_size=1, max_size=8)):
         if kinds and kind == kinds[-1]:
             continue
-        value = draw(st.integers(30, 110))
+        value += draw(st.integers(5, 40))  # up by 5 s or more in one GOP: no clock does that by itself
         for _ in range(draw(st.integers(1, 12))):
             shown = None if kind in (BLANK, BOMB) else value
             keys.append(Key(frame, shown, kind == BOMB))
             kinds.append(kind)
             value -= 2 if kind == RUN else 0
             frame += GOP
-        value += 17  # the next stretch's clock (if any) is not this one running on
     return keys, kinds
 
 

@@ -241,11 +241,14 @@ class _Reading:
         keyframe (``key``: the read of pass 1) or falls on the cadence (and ``read``). Returns the
         transition pinned when the read shows the clock counted down since the last one."""
         if f != self.end + 1:  # nothing decoded next to it: a new window
-            self._close_scenes()
+            self.close_scenes()
             self.origin, self.kept, self.last = f, {}, None
         self.end = f
         self.out.decoded += 1
-        self._scenes(f, y) if scenes else self._close_scenes()
+        if scenes:
+            self._scenes(f, y)
+        else:
+            self.close_scenes()
         self.kept[f] = crop = crop_box(y, self.timer_crop).copy()
         if key is None and (not read or (f - self.origin) % self.every):
             return None
@@ -300,14 +303,12 @@ class _Reading:
             found = self.detector.process_frame(FrameTimecode(f, self.out.fps), np.dstack([small] * 3))
             self.out.cuts += [t.frame_num for t in found]
 
-    def _close_scenes(self) -> None:
+    def close_scenes(self) -> None:
+        """The cuts the current detector still holds; the next decoded frame starts a new one."""
         if self.detector is not None:
             last = FrameTimecode(self.end, self.out.fps)
             self.out.cuts += [t.frame_num for t in self.detector.post_process(last)]
             self.detector = None
-
-    def close(self) -> None:
-        self._close_scenes()
 
 
 def open_video(path: Path) -> tuple[av.container.InputContainer, av.VideoStream]:
@@ -437,8 +438,11 @@ def _windows(path: Path, reading: _Reading, gops: dict[int, tuple[Key, str]]) ->
     """Pass 2: each GOP decoded as planned (``gops``: keyframe -> its read and mode)."""
     decoder, due = GopDecoder(path), {}
 
+    def plan_of(start: int) -> tuple[Key, str]:  # a keyframe pass 1 did not decode: read it in full
+        return gops.get(start, (Key(start, None), FULL))
+
     def pick(start: int) -> bool:
-        key, mode = gops.get(start, (Key(start, None), FULL))
+        key, mode = plan_of(start)
         if mode == SKIP:
             reading.record(key)
         elif mode == FIRST:
@@ -447,7 +451,7 @@ def _windows(path: Path, reading: _Reading, gops: dict[int, tuple[Key, str]]) ->
 
     try:
         for start, f, frame in decoder.frames(pick):
-            key, mode = gops.get(start, (Key(start, None), FULL))
+            key, mode = plan_of(start)
             y = luma(frame)
             if f == due.get(start):
                 pinned = reading.due(f, y)
@@ -459,7 +463,7 @@ def _windows(path: Path, reading: _Reading, gops: dict[int, tuple[Key, str]]) ->
     except av.error.FFmpegError as err:
         reason = f"corrupt or truncated video, decoding stopped after frame {decoder.last} ({err})"
         raise VideoError(path, reason) from None
-    reading.close()
+    reading.close_scenes()
 
 
 def frames_at(path: Path, wanted: Collection[int]) -> Iterator[tuple[int, av.VideoFrame]]:
