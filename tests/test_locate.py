@@ -11,7 +11,7 @@ import pytest
 from chimera.broadcast.hud import HUDS, Card, HudView
 from chimera.clock import LIVE, PLANTED, Display
 from chimera.config import load_params
-from chimera.sync.locate import find_in_frames, find_in_still
+from chimera.sync.locate import find_in_frames, find_in_still, strokes, words
 from chimera.sync.ocr import Reader, crop_box
 from chimera.sync.scan import shows_bomb
 
@@ -66,13 +66,42 @@ def test_a_still_reads_the_drawn_clock_exactly(style, size, reader):
 
 
 def test_cs2_stills_at_360p_read_most_clocks(reader):
-    """The smallest case, short of SPEC's 99 %: every clock of a round at 640x360, 82 % read exactly when
-    measured (the params box alone reads 97 %); a 5-px "7" at times falls out of the found box (its
-    strokes too faint for the stroke filter) and a "9" reads "8"."""
+    """The smallest case, short of the issue's 99 %: every clock of a round at 640x360, 91 % read exactly
+    when measured, against 94 % for the params box on the same frames (82 % before the stroke filter's
+    hysteresis: a 5-px "7" fell out of the found box). What is left is OCR's: a 5-px "9" reads "8"."""
     rng = np.random.default_rng(360)
     values = range(0, 116)
     reads = [find_in_still(frame(*TINY, Display(LIVE, s), rng), reader).reads for s in values]
-    assert sum(r == [s] for r, s in zip(reads, values, strict=True)) >= 0.75 * len(values)
+    assert sum(r == [s] for r, s in zip(reads, values, strict=True)) >= 0.86 * len(values)
+
+
+def test_a_faint_stroke_counts_only_where_it_touches_a_clear_one():
+    """Hysteresis: a small "7"'s faint diagonal joins its clear top bar; a faint blob alone is no stroke."""
+    band = np.full((12, 20), 10, np.uint8)
+    band[2, 2:7] = 200  # a 7's clear top bar ...
+    for row, col in ((3, 6), (4, 5), (5, 5), (6, 4)):
+        band[row, col] = 100  # ... and its faint, antialiased diagonal
+    band[4:6, 13:15] = 100  # a faint blob on its own
+    hat = cv2.morphologyEx(band, cv2.MORPH_TOPHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7)))
+    mask = strokes(band, hat)
+    n, labels = cv2.connectedComponents(mask, connectivity=8)
+    assert n == 2  # background and one stroke: the 7 whole
+    assert mask[6, 4] and mask[2, 2] and labels[6, 4] == labels[2, 2]
+    assert not mask[4:6, 13:15].any()
+
+
+def test_small_digits_beside_big_icons_are_a_word_of_their_own():
+    """A 5-px clock 9 px right of a row of 22-px portraits is small against them (a "dot" by ratio
+    alone) but no punctuation: it is text in its own right; its colon still joins it."""
+    gray = np.full((360, 640), 15, np.uint8)
+    for x in (250, 270, 290):
+        gray[4:26, x : x + 14] = 0
+        gray[4:26, x : x + 2] = gray[4:26, x + 12 : x + 14] = gray[4:6, x : x + 14] = 220  # a portrait frame
+    for x in (313, 321, 326):
+        gray[4:9, x : x + 3] = 220  # three 5-px digits, as blocks
+    gray[5, 318] = gray[8, 318] = 220  # the colon between the first two
+    found = words(gray, 0, 360)
+    assert (313, 4, 329, 9) in found
 
 
 @pytest.mark.parametrize("style, size", STILLS)
@@ -104,8 +133,8 @@ def test_a_still_without_a_clock_reads_nothing(style, size, reader):
             21,
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="360p CS2 HUD, letterboxed and shifted: no box counts "
-                "down at enough moments (a 5-px 7 is lost to the stroke filter, a 9 reads 8)",
+                reason="360p CS2 HUD letterboxed to 640x300: the found box holds the clock, but OCR "
+                "reads 27 % of its 5-px clocks (the minute and colon drop out), so no box counts down",
             ),
         ),
     ],

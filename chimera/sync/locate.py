@@ -39,9 +39,10 @@ TOP_BAND = 0.14  # share of the content height searched for the timer, from the 
 CONTENT_LUMA = 24  # rows brighter than this somewhere are picture; darker rows above are a letterbox bar
 MIN_CONTENT = 0.6  # share of the frame height a letterboxed picture keeps at least (2.39:1 in 16:9: 0.74)
 TEXT_HEIGHT = (0.008, 0.06)  # plausible text heights, shares of the content height
-TOPHAT_LEVEL = 40  # how much brighter than its surround a stroke is
+STROKE = (40, 120)  # a stroke: this much brighter than its surround (white top-hat), and this bright
+FAINT = (20, 80)  # a faint stroke (a 5-px digit's antialiased diagonal) counts where it touches a stroke
 GAP = 0.9  # widest gap inside a word, in multiples of its text height
-DOT = 0.25  # a glyph this small against a word's height is punctuation and may join it
+DOT = 0.25  # a glyph this small against a word's height (and under any text height) is punctuation
 PAD = (0.45, 0.22)  # padding of a found box, in multiples of its text height (sideways, up/down)
 STEPS = 3  # frames read per moment, one second apart: two countdown steps
 MAX_CLOCK_S = 5 * 60  # longest clock a still may read (round, freeze, warm-up and timeout clocks are shorter)
@@ -79,27 +80,43 @@ def content_rows(frames: Sequence[np.ndarray]) -> tuple[int, int]:
     return int(rows[0]), int(rows[-1]) + 1
 
 
+def strokes(band: np.ndarray, hat: np.ndarray) -> np.ndarray:
+    """Light strokes of ``band`` (its white top-hat ``hat``), as a 0/1 mask, by hysteresis.
+
+    Clear strokes (:data:`STROKE`) seed; a faint one (:data:`FAINT`) is kept where it touches a clear one.
+    A single level either drops the thin diagonal of a 5-px "7" (the word then ends before it) or lets
+    the noise of a bright picture in.
+    """
+    strong = (hat > STROKE[0]) & (band > STROKE[1])
+    _, labels = cv2.connectedComponents(
+        ((hat > FAINT[0]) & (band > FAINT[1])).astype(np.uint8), connectivity=8
+    )
+    seeded = np.unique(labels[strong])
+    return np.isin(labels, seeded[seeded > 0]).astype(np.uint8)
+
+
 def words(gray: np.ndarray, top: int, height: int) -> list[Box]:
     """Boxes of light words of plausible text height in the band of ``height`` rows from ``top``.
 
-    Strokes are the white top-hat of the band; each connected stroke is a glyph (a colon is two); a
-    glyph joins a word to its left when the gap is under :data:`GAP` of the word's height, it sits within
-    the word's rows and is of a like height (or a dot; a dot that could join several words joins the
-    smallest text), so words form at any scale without a fixed dilation and small digits next to a big
-    icon stay a word of their own.
+    Strokes are the white top-hat of the band (:func:`strokes`); each connected stroke is a glyph (a
+    colon is two); a glyph joins a word to its left when the gap is under :data:`GAP` of the word's
+    height, it sits within the word's rows and is of a like height (or a dot: under :data:`DOT` of the
+    word's height and under any plausible text height; a dot that could join several words joins the
+    smallest text), so words form at any scale without a fixed dilation, and small digits next to big
+    icons stay a word of their own.
     """
     band = gray[top : top + max(round(TOP_BAND * height), 8)]
     k = max(5, round(0.02 * height)) | 1
     hat = cv2.morphologyEx(band, cv2.MORPH_TOPHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    strokes = ((hat > TOPHAT_LEVEL) & (band > 120)).astype(np.uint8)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(strokes(band, hat), connectivity=8)
     glyphs = sorted((int(x), int(y), int(x + w), int(y + h)) for x, y, w, h, _ in stats[1:n])
     open_words: list[list[int]] = []
+    lo, hi = TEXT_HEIGHT[0] * height, TEXT_HEIGHT[1] * height
 
     def joins(word: list[int], x0: int, y0: int, x1: int, y1: int) -> bool:
         wh, gh = word[3] - word[1], y1 - y0
         inside = min(y1, word[3]) - max(y0, word[1]) >= 0.5 * min(gh, wh)
-        dot = max(gh, x1 - x0) <= DOT * wh  # a colon's dot, a full stop
+        dot = max(gh, x1 - x0) <= min(DOT * wh, lo)  # a colon's dot, a full stop
         alike = dot or max(gh, wh) <= 1.6 * min(gh, wh)
         return inside and alike and x0 - word[2] <= GAP * wh
 
@@ -115,7 +132,6 @@ def words(gray: np.ndarray, top: int, height: int) -> list[Box]:
             open_words.append([x0, y0, x1, y1])
         else:
             near[:] = [near[0], min(near[1], y0), max(near[2], x1), max(near[3], y1)]
-    lo, hi = TEXT_HEIGHT[0] * height, TEXT_HEIGHT[1] * height
     return [
         (x0, y0 + top, x1, y1 + top)
         for x0, y0, x1, y1 in open_words
