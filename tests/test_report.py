@@ -367,3 +367,15 @@ def test_no_eval_metrics_is_one_error_naming_the_folder(tmp_path):
 def test_the_report_stage_never_imports_torch():
     code = "import sys, chimera.report, chimera.stage; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_the_readme_quotes_the_committed_report_verdicts():
+    """The README's verdict block on the default is the committed metrics/report.md, line for line: a rerun
+    that moves a number and leaves the README behind fails here (it once kept a C > D of +0.298 for +0.240)."""
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    quoted = readme[readme.index("`metrics/report.md` on the default") :]
+    block = quoted[quoted.index("```") + 3 : quoted.index("```", quoted.index("```") + 3)]
+    report = (root / "metrics" / "report.md").read_text()
+    verdicts = [line[2:] for line in report.splitlines() if line.startswith("- C > ")]
+    assert verdicts and block.strip().splitlines() == verdicts
