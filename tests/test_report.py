@@ -371,7 +371,7 @@ def test_the_report_stage_never_imports_torch():
 
 def test_the_readme_quotes_the_committed_report_verdicts():
     """The README's verdict block on the default is the committed metrics/report.md, line for line: a rerun
-    that moves a number and leaves the README behind fails here (it once kept a C > D of +0.298 for +0.240)."""
+    that moves a number and leaves the README behind fails here (it kept a C > D of +0.298 for +0.240)."""
     root = Path(__file__).resolve().parents[1]
     readme = (root / "README.md").read_text()
     quoted = readme[readme.index("`metrics/report.md` on the default") :]
