@@ -480,7 +480,8 @@ def frames_at(path: Path, wanted: Collection[int]) -> Iterator[tuple[int, av.Vid
     decoder, last = GopDecoder(path), {}
 
     def pick(start: int) -> bool:
-        end = next(iter(starts[bisect.bisect_right(starts, start) :]), np.inf)
+        i = bisect.bisect_right(starts, start)
+        end = starts[i] if i < len(starts) else np.inf
         inside = targets[bisect.bisect_left(targets, start) : bisect.bisect_left(targets, end)]
         last[start] = inside[-1] if inside else -1
         return bool(inside)
